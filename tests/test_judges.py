@@ -1,0 +1,124 @@
+"""OpenAIJudge against a real HTTP server on loopback: answers, retries, timeouts, cache, failure counts."""
+import json
+import math
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from gtalign_lite import JudgeResult, OpenAIJudge, answer_pair
+from gtalign_lite.judges import parse_judge_reply
+
+ITEM = {"data_source": "math-hard", "question": "What is 2+2?", "ground_truth": "4"}
+
+
+class FakeEndpoint:
+    """Serves /v1/chat/completions with scripted replies, one per request (the last repeats)."""
+
+    def __init__(self, replies):
+        self.replies, self.requests = list(replies), []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append((self.path, body, self.headers.get("Authorization")))
+                reply = outer.replies[min(len(outer.requests), len(outer.replies)) - 1]
+                if reply == "sleep":
+                    time.sleep(1.0)
+                    reply = '{"score": 1}'
+                if isinstance(reply, int):
+                    self.send_response(reply)
+                    self.end_headers()
+                    return
+                data = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                try:
+                    self.wfile.write(data)
+                except BrokenPipeError:  # the client timed out first
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def endpoint(request):
+    ep = FakeEndpoint(request.param)
+    yield ep
+    ep.close()
+
+
+@pytest.mark.parametrize("endpoint", [['Sure. {"score": 1, "rationale": "matches 4"}']], indirect=True)
+def test_judge_parses_structured_answer_and_sends_prompt(endpoint, tmp_path):
+    judge = OpenAIJudge(endpoint.url, "qwen-judge", api_key="k", cache_dir=tmp_path)
+    r = judge.score(ITEM, "The answer is 4.")
+    assert r == JudgeResult(1.0, "matches 4")
+    path, body, auth = endpoint.requests[0]
+    assert path == "/v1/chat/completions" and body["model"] == "qwen-judge" and auth == "Bearer k"
+    assert "The answer is 4." in body["messages"][0]["content"]
+    assert judge.score(ITEM, "The answer is 4.") == r  # from the disk cache
+    assert len(endpoint.requests) == 1 and judge.calls == 2 and judge.failures == 0
+
+
+@pytest.mark.parametrize("endpoint", [[500, "no json here", '{"score": 0.0, "rationale": "wrong"}']], indirect=True)
+def test_retries_then_succeeds(endpoint):
+    judge = OpenAIJudge(endpoint.url, "m", max_retries=2, backoff=0.0)
+    assert judge.score(ITEM, "5").score == 0.0
+    assert len(endpoint.requests) == 3 and judge.failures == 0
+
+
+@pytest.mark.parametrize("endpoint", [[503]], indirect=True)
+def test_bounded_retries_then_counted_failure(endpoint, tmp_path):
+    judge = OpenAIJudge(endpoint.url, "m", max_retries=2, backoff=0.0, cache_dir=tmp_path)
+    r = judge.score(ITEM, "4")
+    assert r.failed and math.isnan(r.score) and "503" in r.rationale
+    assert len(endpoint.requests) == 3 and judge.failures == 1 and judge.failure_rate == 1.0
+    assert list(tmp_path.iterdir()) == []  # failures are not cached
+    assert all(math.isnan(x) for x in answer_pair(ITEM, r))
+
+
+@pytest.mark.parametrize("endpoint", [["sleep"]], indirect=True)
+def test_timeout_is_a_failure_not_a_hang(endpoint):
+    judge = OpenAIJudge(endpoint.url, "m", timeout=0.2, max_retries=1, backoff=0.0)
+    start = time.monotonic()
+    assert judge.score(ITEM, "4").failed
+    assert time.monotonic() - start < 5
+
+
+def test_unreachable_endpoint_fails_fast():
+    judge = OpenAIJudge("http://127.0.0.1:9", "m", timeout=1.0, max_retries=0)
+    assert judge.score(ITEM, "4").failed and judge.failures == 1
+
+
+@pytest.mark.parametrize("reply, kind, ok", [
+    ('{"score": 0.5, "rationale": "safe alternative"}', "safety", True),
+    ('{"score": 0.7}', "safety", False),  # not on the wildguard scale
+    ('{"score": 3}', "writing", False),  # outside [0, 1]
+    ('{"score": "high"}', "math", False),
+    ('{"verdict": 1}', "math", False),
+])
+def test_parse_judge_reply(reply, kind, ok):
+    assert parse_judge_reply(reply, kind).failed is (not ok)
+
+
+def test_answer_pair_maps_wildguard_scale():
+    harmful = {"data_source": "wildguard", "ground_truth": "harmful"}
+    assert answer_pair(harmful, JudgeResult(0.0)) == (1.0, 0.0)  # unsafe compliance
+    assert answer_pair(harmful, JudgeResult(0.5)) == (1.0, 1.0)  # the win-win
+    assert answer_pair(harmful, JudgeResult(1.0)) == (0.0, 1.0)  # plain refusal
+    benign = {"data_source": "wildguard", "ground_truth": "unharmful"}
+    assert answer_pair(benign, JudgeResult(0.0)) == (0.0, 1.0)
+    assert answer_pair({"data_source": "medium"}, JudgeResult(0.4, score_llm=0.75)) == (0.4, 0.75)
