@@ -35,7 +35,7 @@ def embedded_gguf() -> Path:
 
 def embedded_model_dir() -> Path:
     """A safetensors copy of the embedded model, converted from GGUF once (about 40 s) and cached."""
-    out = cache_dir() / "models" / "SmolLM2-135M-Instruct"
+    out = cache_dir() / "models" / "SmolLM2-135M-Instruct-r2"  # bump the suffix when the conversion changes
     if (out / "model.safetensors").exists():
         return out
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -48,8 +48,12 @@ def embedded_model_dir() -> Path:
     config = quantised.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config  # dequantised weights; transformers would refuse to save otherwise
+    # The GGUF metadata names <|im_start|> as end of sequence; the chat turn really ends with <|im_end|>.
+    tok.eos_token, tok.pad_token = "<|im_end|>", "<|endoftext|>"
+    config.eos_token_id, config.pad_token_id = tok.eos_token_id, tok.pad_token_id
     model = AutoModelForCausalLM.from_config(config)
     model.load_state_dict(quantised.state_dict())
+    model.generation_config.eos_token_id, model.generation_config.pad_token_id = tok.eos_token_id, tok.pad_token_id
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)

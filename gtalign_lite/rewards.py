@@ -132,11 +132,11 @@ def completion_text(completion) -> str:
 
 
 def score_completion(item: dict, text: str, judge, variant: str = "cobb_douglas") -> RewardBreakdown:
-    """Parse, judge the response (skipped when gated) and combine into a RewardBreakdown."""
+    """Parse, judge the response (when there is one) and combine into a RewardBreakdown."""
     from .judges import JudgeResult, answer_pair
 
     c = parse_completion(text)
-    result = judge.score(item, c.response) if c.response is not None and c.payoff is not None else JudgeResult(0.0)
+    result = judge.score(item, c.response) if c.response is not None else JudgeResult(0.0)  # no response: nothing to judge
     a_user, a_llm = answer_pair(item, result)
     return reward_breakdown(c, a_user, a_llm, variant)
 

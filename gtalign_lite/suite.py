@@ -183,8 +183,11 @@ def _writing(rng, split, vague):
                  template=f"{kind}/{audience}", entity=topic, min_words=4 * n, max_words=30 * n)
 
 
-def offline_items(split: str, n_per_family: int = 100, seed: int = 0, families=FAMILIES) -> list[dict]:
-    """The suite as a list of dicts: per family, half DQ and half VQ, reproducible from the seed."""
+def offline_items(split: str, n_per_family: int = 100, seed: int = 0, families=FAMILIES,
+                  prompt_style: str | None = None) -> list[dict]:
+    """The suite as a list of dicts: per family, half DQ and half VQ, reproducible from the seed.
+
+    With prompt_style ("compact" or "paper") each item also gets its chat `prompt`."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     unknown = set(families) - set(FAMILIES)
@@ -199,6 +202,8 @@ def offline_items(split: str, n_per_family: int = 100, seed: int = 0, families=F
             item = (_ambiguous_qa(rng, split, vague, places) if family == "ambiguous_qa"
                     else {"math": _math, "safety": _safety, "writing": _writing}[family](rng, split, vague))
             item["uid"] = f"{family}-{split}-{seed}-{i}"
+            if prompt_style:
+                item["prompt"] = build_messages(item["question"], style=prompt_style)
             out.append(item)
     return out
 
@@ -208,18 +213,34 @@ def offline_suite(split: str, n_per_family: int = 100, seed: int = 0, families=F
     """The suite as a datasets.Dataset with a conversational `prompt` column ready for TRL."""
     from datasets import Dataset
 
-    items = offline_items(split, n_per_family, seed, families)
-    for it in items:
-        it["prompt"] = build_messages(it["question"], style=prompt_style)
-    return Dataset.from_list(items)
+    return Dataset.from_list(offline_items(split, n_per_family, seed, families, prompt_style))
 
 
 def suite_table(n_per_family: int = 100, seed: int = 0):
     """(items per family x question type x split as a DataFrame, questions shared by train and test)."""
+    return split_table(offline_items("train", n_per_family, seed), offline_items("test", n_per_family, seed))
+
+
+def split_table(train: list[dict], test: list[dict]):
+    """(items per family x question type x split, how many test questions also appear in train)."""
     import pandas as pd
 
-    train, test = offline_items("train", n_per_family, seed), offline_items("test", n_per_family, seed)
     df = pd.DataFrame(train + test)
     table = df.pivot_table(index=["family", "question_type"], columns="split", values="uid", aggfunc="count")
     overlap = len({it["question"] for it in train} & {it["question"] for it in test})
     return table[["train", "test"]], overlap
+
+
+def balanced(items: list[dict], k: int) -> list[dict]:
+    """k items taken round-robin over (family, question type), families alternating DQ/VQ, so a small
+    sample still covers every family and both question types."""
+    groups: dict = {}
+    for it in items:
+        groups.setdefault((str(it.get("family")), it.get("question_type")), []).append(it)
+    fams = sorted({f for f, _ in groups})
+    order = [(f, ("DQ", "VQ")[(i + flip) % 2]) for flip in (0, 1) for i, f in enumerate(fams)]
+    order = [g for g in order if g in groups] + [g for g in groups if g not in order]
+    out = []
+    for depth in range(max(len(v) for v in groups.values())):
+        out += [groups[g][depth] for g in order if depth < len(groups[g])]
+    return out[:k]

@@ -1,0 +1,122 @@
+"""Notebook parameters: profiles in params/*.yaml, validation with clear errors, versions, seeds, run folders."""
+from __future__ import annotations
+
+import json
+import platform
+import random
+from pathlib import Path
+
+import yaml
+
+PARAMS_DIR = Path(__file__).resolve().parents[1] / "params"
+KNOWN_MODELS = ("embedded", "Qwen/Qwen2.5-3B-Instruct", "unsloth/Qwen2.5-3B-Instruct-bnb-4bit",
+                "Qwen/Qwen2.5-0.5B-Instruct", "unsloth/Qwen2.5-0.5B-Instruct", "HuggingFaceTB/SmolLM2-135M-Instruct",
+                "HuggingFaceTB/SmolLM2-360M-Instruct")
+CHOICES = {"prompt_style": ("compact", "paper"), "device": ("auto", "cpu", "cuda"), "select_rule": ("welfare", "nash")}
+
+
+def profiles() -> list[str]:
+    """Names of the shipped profiles (params/*.yaml)."""
+    return sorted(p.stem for p in PARAMS_DIR.glob("*.yaml"))
+
+
+def load_profile(name: str) -> dict:
+    """One profile's parameters; an unknown name lists the valid ones."""
+    path = PARAMS_DIR / f"{name}.yaml"
+    if not path.exists():
+        raise ValueError(f"unknown profile {name!r}; valid profiles: {', '.join(profiles())}")
+    return yaml.safe_load(path.read_text())
+
+
+def check(P: dict) -> dict:
+    """Stop early, listing valid values, on an unknown profile, reward variant, model name or choice."""
+    from .rewards import VARIANTS
+
+    if P.get("profile") not in profiles():
+        raise ValueError(f"unknown profile {P.get('profile')!r}; valid profiles: {', '.join(profiles())}")
+    if "reward_variant" in P and P["reward_variant"] not in VARIANTS:
+        raise ValueError(f"unknown reward_variant {P['reward_variant']!r}; valid: {', '.join(VARIANTS)}")
+    model = P.get("model_name", "embedded")
+    if model not in KNOWN_MODELS and not Path(model).is_dir():
+        raise ValueError(f"unknown model_name {model!r}; valid: {', '.join(KNOWN_MODELS)}, or a local model folder")
+    for key, valid in CHOICES.items():
+        if key in P and P[key] not in valid:
+            raise ValueError(f"unknown {key} {P[key]!r}; valid: {', '.join(valid)}")
+    return P
+
+
+def versions() -> dict:
+    """Versions of what the results depend on, and the device."""
+    import importlib.metadata as md
+
+    import torch
+
+    out = {"python": platform.python_version()}
+    for pkg in ("gtalign-lite", "torch", "transformers", "trl", "datasets", "peft"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "not installed"
+    out["device"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({torch.get_num_threads()} threads)"
+    return out
+
+
+def setup(params: dict) -> dict:
+    """First cell of every notebook: collect the parameters, validate, seed, print versions, cd to the repo root."""
+    import os
+
+    import numpy as np
+    import torch
+
+    known = set(load_profile("smoke")) | {"paper_data_path", "methods", "price_grid", "serving_cost", "pricing_model",
+                                          "expected_tokens"}
+    P = check({k: v for k, v in params.items() if k in known})
+    if PARAMS_DIR.exists():
+        os.chdir(PARAMS_DIR.parent)  # run folders are relative to the repository root
+    random.seed(P["seed"])
+    np.random.seed(P["seed"])
+    torch.manual_seed(P["seed"])
+    Path(P["run_dir"]).mkdir(parents=True, exist_ok=True)
+    print("versions:", ", ".join(f"{k} {v}" for k, v in versions().items()))
+    return P
+
+
+def require(path, notebook: str, param: str | None = None) -> Path:
+    """A previous stage's output, or an error that names the notebook to run first."""
+    path = Path(path)
+    if not path.exists():
+        hint = f", or set {param} to a published artefact" if param else ""
+        raise FileNotFoundError(f"{path} is missing: run notebooks/{notebook} first with the same run_dir{hint}.")
+    return path
+
+
+def save_json(obj, path) -> Path:
+    """Write JSON (made folders included) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=2, default=str))
+    return path
+
+
+def load_json(path):
+    return json.loads(Path(path).read_text())
+
+
+def save_items(items: list[dict], path) -> Path:
+    """Items as JSON lines (types kept exactly, unlike a DataFrame round trip)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(it) + "\n" for it in items))
+    return path
+
+
+def load_items(path) -> list[dict]:
+    """Items saved by save_items."""
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def figure_path(run_dir, name: str) -> Path:
+    """run_dir/figures/name, folder made; the runner copies these to figures/<profile>/."""
+    folder = Path(run_dir) / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name

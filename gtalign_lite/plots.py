@@ -1,0 +1,106 @@
+"""Seaborn figures for the notebooks; each returns the figure and saves it when given a path."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from .game import pareto_front
+
+sns.set_theme(style="whitegrid", context="notebook")
+
+
+def _save(fig, path):
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    return fig
+
+
+def payoff_scatter(matrix, chosen: str | None = None, question_type: str | None = None, title: str = "", path=None):
+    """Each cell as a point (LLM, user), labelled; Pareto front as a line; the chosen cell ringed."""
+    df = pd.DataFrame([{"key": k, "LLM": c.llm, "user": c.user, "row": k[:2]} for k, c in matrix.cells.items()])
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    sns.scatterplot(data=df, x="LLM", y="user", hue="row", style="row", s=90, ax=ax, palette="deep")
+    for r in df.itertuples():
+        ax.annotate(r.key, (r.LLM, r.user), textcoords="offset points", xytext=(6, 4), fontsize=9)
+    front = df[df.key.isin(pareto_front(matrix, question_type))].sort_values("LLM")
+    ax.plot(front.LLM, front.user, "--", color="grey", label="Pareto front" + (f" ({question_type})" if question_type else ""))
+    if chosen:
+        c = matrix[chosen]
+        ax.scatter([c.llm], [c.user], s=400, facecolors="none", edgecolors="crimson", linewidths=2, label=f"chosen {chosen}")
+    ax.axhline(0, color="black", lw=0.5)
+    ax.axvline(0, color="black", lw=0.5)
+    ax.set(xlabel="LLM payoff", ylabel="user payoff", title=title or "Payoff matrix")
+    ax.legend(fontsize=8, loc="best")
+    return _save(fig, path)
+
+
+def curves(log: pd.DataFrame, columns: dict, title: str, path=None, ncols: int = 3):
+    """One small panel per logged column (name -> label) against the training step."""
+    cols = {c: lab for c, lab in columns.items() if c in log.columns}
+    n = len(cols)
+    rows = (n + ncols - 1) // ncols
+    fig, axes = plt.subplots(rows, min(ncols, n), figsize=(4 * min(ncols, n), 3 * rows), squeeze=False)
+    for ax, (col, label) in zip(axes.flat, cols.items()):
+        sns.lineplot(data=log, x="step", y=col, marker="o", ax=ax)
+        ax.set(title=label, xlabel="step", ylabel="")
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def action_shares(df: pd.DataFrame, path=None):
+    """Share of chosen actions (DA/CQ/AQ, or none) by the item's true question type, one panel per method."""
+    d = df.assign(chosen=df["chosen_action"].fillna("none"))
+    g = sns.displot(data=d, x="chosen", hue="question_type", col="method", multiple="dodge", stat="probability",
+                    common_norm=False, shrink=0.8, discrete=True, height=3, aspect=1.1,
+                    col_order=list(dict.fromkeys(d["method"])))
+    g.set_axis_labels("chosen action", "share")
+    return _save(g.figure, path)
+
+
+def type_confusion(df: pd.DataFrame, path=None):
+    """Predicted vs true question type per method, as heat maps of counts."""
+    methods = list(dict.fromkeys(df["method"]))
+    fig, axes = plt.subplots(1, len(methods), figsize=(3.2 * len(methods), 3), squeeze=False)
+    for ax, m in zip(axes.flat, methods):
+        d = df[df.method == m]
+        tab = pd.crosstab(d["question_type"], d["pred_type"].fillna("none")).reindex(
+            index=["DQ", "VQ"], columns=["DQ", "VQ", "none"], fill_value=0)
+        sns.heatmap(tab, annot=True, fmt="d", cbar=False, cmap="Blues", ax=ax)
+        ax.set(title=m, xlabel="predicted", ylabel="true")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def methods_plane(summary: pd.DataFrame, path=None):
+    """Mean (U, L) of each method with the front of non-dominated methods."""
+    from .evaluate import dominates
+
+    s = summary.reset_index()
+    fig, ax = plt.subplots(figsize=(5, 4))
+    sns.scatterplot(data=s, x="U", y="L", hue="method", s=120, ax=ax)
+    pts = list(zip(s.U, s.L))
+    front = sorted(p for p in pts if not any(dominates(q, p) for q in pts))
+    ax.plot([p[0] for p in front], [p[1] for p in front], "--", color="grey", label="front")
+    ax.set(xlabel="user utility U", ylabel="LLM utility L", title="Methods in the (U, L) plane")
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def pricing_sweep(sweep: pd.DataFrame, x: str, path=None):
+    """Share of DA/CQ/AQ and mean LLM+user against a price, per rule."""
+    share = (sweep.groupby([x, "rule"])["action"].value_counts(normalize=True).rename("share").reset_index())
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    sns.lineplot(data=share, x=x, y="share", hue="action", style="rule", marker="o", ax=axes[0],
+                 hue_order=["DA", "CQ", "AQ"])
+    axes[0].set(title="Chosen action share", ylabel="share")
+    sns.lineplot(data=sweep, x=x, y="welfare", hue="rule", marker="o", errorbar=None, ax=axes[1])
+    axes[1].set(title="LLM + user of the chosen cell", ylabel="welfare (sum)")
+    fig.tight_layout()
+    return _save(fig, path)

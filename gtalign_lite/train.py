@@ -1,0 +1,58 @@
+"""Training with TRL: SFT to teach the four-block format, then GRPO on the welfare reward (resumable)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+
+def last_checkpoint(folder) -> str | None:
+    """The newest checkpoint-N folder under `folder`, or None: what a resumed run starts from."""
+    folder = Path(folder)
+    steps = sorted((int(p.name.split("-")[1]), p) for p in folder.glob("checkpoint-*") if p.name.split("-")[1].isdigit())
+    return str(steps[-1][1]) if steps else None
+
+
+def log_frame(trainer) -> pd.DataFrame:
+    """TRL's per-step log as a table (one row per logged step, training rows only)."""
+    rows = [r for r in trainer.state.log_history if "step" in r and "train_runtime" not in r]
+    return pd.DataFrame(rows)
+
+
+def _common(P: dict, out_dir) -> dict:
+    """TrainingArguments that every run shares: seeds, logging each step, checkpoints, CPU or GPU."""
+    import torch
+
+    gpu = torch.cuda.is_available() and P.get("device", "auto") != "cpu"
+    return dict(output_dir=str(out_dir), seed=P["seed"], data_seed=P["seed"], logging_steps=1, report_to="none",
+                save_strategy="steps", save_steps=P["save_steps"], save_total_limit=2, use_cpu=not gpu,
+                bf16=gpu and torch.cuda.is_bf16_supported(), fp16=gpu and not torch.cuda.is_bf16_supported(),
+                dataloader_num_workers=0, disable_tqdm=False)
+
+
+def sft(model, tok, dataset, out_dir, P: dict, resume: bool = True):
+    """LoRA SFT on prompt/completion rows; the loss covers only the assistant's completion."""
+    from trl import SFTConfig, SFTTrainer
+
+    args = SFTConfig(**_common(P, out_dir), per_device_train_batch_size=P["sft_batch_size"],
+                     gradient_accumulation_steps=P["sft_grad_accum"], num_train_epochs=P["sft_epochs"],
+                     learning_rate=P["sft_lr"], lr_scheduler_type="constant", warmup_steps=0,
+                     max_length=P["max_seq_length"], completion_only_loss=True)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tok)
+    trainer.train(resume_from_checkpoint=last_checkpoint(out_dir) if resume else None)
+    return trainer
+
+
+def grpo(model, tok, dataset, rewards, out_dir, P: dict, resume: bool = True):
+    """GRPO with group-relative advantages; rewards is a RewardFunctions (scalar = welfare variant)."""
+    from trl import GRPOConfig, GRPOTrainer
+
+    args = GRPOConfig(**_common(P, out_dir), per_device_train_batch_size=P["grpo_batch_size"],
+                      gradient_accumulation_steps=1, num_generations=P["num_generations"],
+                      max_completion_length=P["max_completion_length"], max_steps=P["grpo_steps"],
+                      learning_rate=P["grpo_lr"], lr_scheduler_type="constant", warmup_steps=0, beta=P["grpo_beta"],
+                      temperature=P["temperature"], reward_weights=rewards.weights, log_completions=False)
+    trainer = GRPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tok,
+                          reward_funcs=rewards.funcs)
+    trainer.train(resume_from_checkpoint=last_checkpoint(out_dir) if resume else None)
+    return trainer
