@@ -1,12 +1,12 @@
 # gtalign-lite on a CPU machine: `make reproduce` (main job) and `make test` (what CI runs).
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
-PROFILE ?= smoke
+PROFILE ?= cpu
 RUN     ?= runs/$(PROFILE)
 TORCH   ?= torch==2.13.0
 STAMP   := $(VENV)/.installed
 
-.PHONY: venv unit test reproduce nbval bench clean
+.PHONY: venv unit test reproduce nbval notebooks bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -25,10 +25,20 @@ unit: $(STAMP)
 reproduce: $(STAMP)
 	$(PY) -m gtalign_lite.runner --profile $(PROFILE) --run-dir $(RUN)
 
+# nbval re-runs the committed notebooks (smoke defaults) and compares their outputs strictly,
+# except cells marked NBVAL_IGNORE_OUTPUT; it reuses the smoke run folder, so it runs after reproduce.
 nbval: $(STAMP)
-	$(PY) -m pytest -q --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg
+	$(PY) -m pytest -q -p no:cacheprovider --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg
 
-test: unit
+# What CI runs: unit tests, the six notebooks under papermill (smoke), then nbval.
+test: $(STAMP)
+	$(MAKE) unit
+	$(MAKE) reproduce PROFILE=smoke
+	$(MAKE) nbval
+
+# Maintainers: re-execute the notebooks (smoke) and store their outputs as the nbval reference.
+notebooks: $(STAMP)
+	$(PY) -m gtalign_lite.runner --profile smoke --store
 
 bench: $(STAMP)
 	$(PY) scripts/bench_parse.py

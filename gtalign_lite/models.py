@@ -99,7 +99,7 @@ def load_model(name_or_path: str = EMBEDDED, profile: dict | None = None, lora: 
         except ImportError as e:
             if not p["allow_transformers_fallback"]:
                 raise ModelSetupError(
-                    f"Unsloth is not installed ({e}). On Colab/Kaggle run:\n    pip install -c constraints.txt "
+                    f"Unsloth cannot be used ({e}). On Colab/Kaggle run:\n    pip install -c constraints.txt "
                     "'gtalign-lite[train,gpu]'\nor set allow_transformers_fallback: true in the profile "
                     "to train with plain transformers + peft (slower, more memory).") from None
             print(f"Unsloth unavailable ({e}); loading with transformers + peft as the profile allows.")

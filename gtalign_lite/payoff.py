@@ -39,6 +39,16 @@ def _number(value, where: str) -> float:
     return out
 
 
+def _exact_keys(data: dict, expected, where: str, what: str) -> None:
+    """Raise PayoffError unless data has exactly the expected keys, naming the missing or extra ones."""
+    missing = [k for k in expected if k not in data]
+    extra = [str(k) for k in data if k not in expected]
+    if missing:
+        raise PayoffError(f"{where}: missing {what} {', '.join(missing)}")
+    if extra:
+        raise PayoffError(f"{where}: extra {what} {', '.join(extra)[:200]}")
+
+
 @dataclass(frozen=True)
 class PayoffMatrix:
     """Six cells keyed DQ_AQ … VQ_DA; each cell is (LLM, user), higher is better."""
@@ -50,23 +60,13 @@ class PayoffMatrix:
         """Validate a {key: {"LLM": x, "user": y}} mapping; raise PayoffError naming what is wrong."""
         if not isinstance(data, dict):
             raise PayoffError(f"payoff: expected an object with keys {', '.join(KEYS)}, got {type(data).__name__}")
-        missing = [k for k in KEYS if k not in data]
-        extra = [str(k) for k in data if k not in KEYS]
-        if missing:
-            raise PayoffError(f"payoff: missing key {', '.join(missing)}")
-        if extra:
-            raise PayoffError(f"payoff: extra key {', '.join(extra)[:200]}")
+        _exact_keys(data, KEYS, "payoff", "key")
         cells = {}
         for key in KEYS:
             cell = data[key]
             if not isinstance(cell, dict):
                 raise PayoffError(f"{key}: expected an object with LLM and user, got {type(cell).__name__}")
-            missing = [s for s in SIDES if s not in cell]
-            extra = [str(s) for s in cell if s not in SIDES]
-            if missing:
-                raise PayoffError(f"{key}: missing sub-key {', '.join(missing)}")
-            if extra:
-                raise PayoffError(f"{key}: extra sub-key {', '.join(extra)[:200]}")
+            _exact_keys(cell, SIDES, key, "sub-key")
             cells[key] = Cell(_number(cell["LLM"], f"{key}.LLM"), _number(cell["user"], f"{key}.user"))
         return cls(cells)
 
@@ -81,9 +81,7 @@ class PayoffMatrix:
         if len(text) > MAX_PAYOFF_CHARS:
             raise PayoffError(f"payoff: {len(text)} characters, more than {MAX_PAYOFF_CHARS}")
         try:
-            data = json.loads(text, parse_constant=lambda name: _reject_constant(name))
-        except PayoffError:
-            raise
+            data = json.loads(text)  # NaN/Infinity parse as floats here and are rejected by key below
         except (ValueError, RecursionError):
             try:
                 data = ast.literal_eval(text.translate(_QUOTES))
@@ -113,8 +111,3 @@ class PayoffMatrix:
     def map(self, fn) -> "PayoffMatrix":
         """A new matrix with fn(key, cell) -> (llm, user) applied to every cell."""
         return PayoffMatrix({k: Cell(*map(float, fn(k, self.cells[k]))) for k in KEYS})
-
-
-def _reject_constant(name: str):
-    """json.loads hook: NaN and Infinity are not payoffs."""
-    raise PayoffError(f"payoff: {name} is not a finite number")

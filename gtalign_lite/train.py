@@ -30,7 +30,7 @@ def _common(P: dict, out_dir) -> dict:
                 dataloader_num_workers=0, disable_tqdm=False)
 
 
-def sft(model, tok, dataset, out_dir, P: dict, resume: bool = True):
+def sft(model, tok, dataset, out_dir, P: dict, resume: bool = True, callbacks=None):
     """LoRA SFT on prompt/completion rows; the loss covers only the assistant's completion."""
     from trl import SFTConfig, SFTTrainer
 
@@ -38,12 +38,12 @@ def sft(model, tok, dataset, out_dir, P: dict, resume: bool = True):
                      gradient_accumulation_steps=P["sft_grad_accum"], num_train_epochs=P["sft_epochs"],
                      learning_rate=P["sft_lr"], lr_scheduler_type="constant", warmup_steps=0,
                      max_length=P["max_seq_length"], completion_only_loss=True)
-    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tok)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tok, callbacks=callbacks)
     trainer.train(resume_from_checkpoint=last_checkpoint(out_dir) if resume else None)
     return trainer
 
 
-def grpo(model, tok, dataset, rewards, out_dir, P: dict, resume: bool = True):
+def grpo(model, tok, dataset, rewards, out_dir, P: dict, resume: bool = True, callbacks=None):
     """GRPO with group-relative advantages; rewards is a RewardFunctions (scalar = welfare variant)."""
     from trl import GRPOConfig, GRPOTrainer
 
@@ -53,6 +53,6 @@ def grpo(model, tok, dataset, rewards, out_dir, P: dict, resume: bool = True):
                       learning_rate=P["grpo_lr"], lr_scheduler_type="constant", warmup_steps=0, beta=P["grpo_beta"],
                       temperature=P["temperature"], reward_weights=rewards.weights, log_completions=False)
     trainer = GRPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tok,
-                          reward_funcs=rewards.funcs)
+                          reward_funcs=rewards.funcs, callbacks=callbacks)
     trainer.train(resume_from_checkpoint=last_checkpoint(out_dir) if resume else None)
     return trainer

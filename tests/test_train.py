@@ -1,0 +1,56 @@
+"""Training wrappers on the embedded model: an interrupted GRPO run resumes from its last checkpoint."""
+import pytest
+from transformers import TrainerCallback
+
+import gtalign_lite as gl
+from gtalign_lite import train as tr
+
+pytestmark = pytest.mark.slow
+
+P = dict(seed=0, save_steps=1, grpo_batch_size=2, num_generations=2, max_completion_length=12, grpo_steps=3,
+         grpo_lr=1e-4, grpo_beta=0.0, temperature=1.0, sft_batch_size=2, sft_grad_accum=1, sft_epochs=1, sft_lr=1e-3,
+         max_seq_length=512)
+
+
+class Interrupt(TrainerCallback):
+    """Stops the run right after the checkpoint of step `at` is written, like a closed laptop."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def on_save(self, args, state, control, **kwargs):
+        if state.global_step >= self.at:
+            raise KeyboardInterrupt(f"simulated interruption after step {state.global_step}")
+
+
+def dataset():
+    from datasets import Dataset
+
+    items = gl.offline_items("train", 2, prompt_style="compact")
+    cols = ["prompt", "family", "question_type", "label", "answer", "keywords", "min_words", "max_words"]
+    return Dataset.from_list([{k: it[k] for k in cols} for it in items])
+
+
+def test_interrupted_grpo_resumes_from_last_checkpoint(tmp_path):
+    out = tmp_path / "grpo"
+    model, tok = gl.load_model("embedded", P)
+    with pytest.raises(KeyboardInterrupt):
+        tr.grpo(model, tok, dataset(), gl.RewardFunctions(gl.RuleJudge()), out, P, callbacks=[Interrupt(2)])
+    assert tr.last_checkpoint(out).endswith("checkpoint-2")
+    model, tok = gl.load_model("embedded", P)  # a fresh process would start like this
+    rewards = gl.RewardFunctions(gl.RuleJudge())
+    trainer = tr.grpo(model, tok, dataset(), rewards, out, P)
+    assert trainer.state.global_step == 3
+    assert len(rewards.history) == 2  # only step 3's two completions were generated and scored again
+    log = tr.log_frame(trainer)
+    assert list(log["step"]) == [1, 2, 3]  # history of steps 1-2 restored from the checkpoint
+    assert "rewards/welfare/mean" in log and "completions/mean_length" in log
+
+
+def test_sft_trains_on_completion_and_logs(tmp_path):
+    model, tok = gl.load_model("embedded", P)
+    items = gl.offline_items("train", 1, prompt_style="compact")
+    trainer = tr.sft(model, tok, gl.sft_dataset(items), tmp_path / "sft", P)
+    log = tr.log_frame(trainer)
+    assert trainer.state.global_step == 2 and log["loss"].notna().all()
+    assert tr.last_checkpoint(tmp_path / "sft").endswith("checkpoint-2")
