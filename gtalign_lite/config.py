@@ -64,10 +64,13 @@ def versions() -> dict:
 def setup(params: dict) -> dict:
     """First cell of every notebook: collect the parameters, validate, seed, print versions, cd to the repo root."""
     import os
+    import warnings
 
     import numpy as np
     import torch
+    from tqdm import TqdmWarning
 
+    warnings.filterwarnings("ignore", category=TqdmWarning)  # "IProgress not found": text bars work without ipywidgets
     known = set(load_profile("smoke")) | {"paper_data_path", "methods", "price_grid", "serving_cost", "pricing_model",
                                           "expected_tokens"}
     P = check({k: v for k, v in params.items() if k in known})

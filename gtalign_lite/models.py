@@ -65,10 +65,8 @@ def embedded_model_dir() -> Path:
 
 
 def resolve_profile(profile: dict | None) -> dict:
-    """DEFAULT_PROFILE overridden by `profile`; unknown keys raise with the valid ones listed."""
-    profile = dict(profile or {})
-    model_keys = {k: v for k, v in profile.items() if k in DEFAULT_PROFILE}
-    return {**DEFAULT_PROFILE, **model_keys}
+    """DEFAULT_PROFILE overridden by the loader keys in `profile` (other notebook parameters are ignored)."""
+    return {**DEFAULT_PROFILE, **{k: v for k, v in (profile or {}).items() if k in DEFAULT_PROFILE}}
 
 
 def _device(p: dict) -> str:
