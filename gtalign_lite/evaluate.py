@@ -16,7 +16,7 @@ def score_texts(items: list[dict], texts: list[str], judge, method: str, variant
     rows = []
     for it, text in zip(items, texts):
         c = parse_completion(text)
-        b = score_completion(it, text, judge, variant)
+        b = score_completion(it, c, judge, variant)
         rows.append({
             "method": method, "uid": it.get("uid"), "family": it.get("family") or it.get("data_source"),
             "question_type": it.get("question_type"), "gold_action": it.get("gold_action"),

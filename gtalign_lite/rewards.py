@@ -131,11 +131,11 @@ def completion_text(completion) -> str:
     return "".join(m.get("content", "") for m in completion if m.get("role", "assistant") == "assistant")
 
 
-def score_completion(item: dict, text: str, judge, variant: str = "cobb_douglas") -> RewardBreakdown:
-    """Parse, judge the response (when there is one) and combine into a RewardBreakdown."""
+def score_completion(item: dict, completion, judge, variant: str = "cobb_douglas") -> RewardBreakdown:
+    """Parse (text or an already parsed Completion), judge the response when there is one, combine."""
     from .judges import JudgeResult, answer_pair
 
-    c = parse_completion(text)
+    c = completion if isinstance(completion, Completion) else parse_completion(completion)
     result = judge.score(item, c.response) if c.response is not None else JudgeResult(0.0)  # no response: nothing to judge
     a_user, a_llm = answer_pair(item, result)
     return reward_breakdown(c, a_user, a_llm, variant)

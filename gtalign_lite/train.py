@@ -19,6 +19,17 @@ def log_frame(trainer) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+JUDGE_COLUMNS = ("uid", "family", "question_type", "gold_action", "label", "answer", "keywords", "min_words", "max_words")
+
+
+def grpo_dataset(items: list[dict], seed: int | None = None):
+    """Suite items as GRPO rows: the chat prompt plus the columns the rule judge reads (TRL passes them on)."""
+    from datasets import Dataset
+
+    ds = Dataset.from_list([{"prompt": it["prompt"], **{k: it.get(k) for k in JUDGE_COLUMNS}} for it in items])
+    return ds if seed is None else ds.shuffle(seed=seed)
+
+
 def _common(P: dict, out_dir) -> dict:
     """TrainingArguments that every run shares: seeds, logging each step, checkpoints, CPU or GPU."""
     import torch

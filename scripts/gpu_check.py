@@ -89,14 +89,10 @@ def _():
 
 @stage("grpo")
 def _():
-    from datasets import Dataset
-
     import gtalign_lite as gl
     from gtalign_lite import train as tr
 
-    items = gl.offline_items("train", 2, prompt_style="compact")
-    cols = ["prompt", "family", "question_type", "label", "answer", "keywords", "min_words", "max_words"]
-    ds = Dataset.from_list([{k: it[k] for k in cols} for it in items])
+    ds = tr.grpo_dataset(gl.offline_items("train", 2, prompt_style="compact"))
     t = tr.grpo(state["model"], state["tok"], ds, gl.RewardFunctions(gl.RuleJudge()), "/tmp/gpu-grpo", P, resume=False)
     log = tr.log_frame(t)
     return log[[c for c in ("step", "loss", "reward", "completions/mean_length", "step_time") if c in log]].to_dict("records")

@@ -24,11 +24,7 @@ class Interrupt(TrainerCallback):
 
 
 def dataset():
-    from datasets import Dataset
-
-    items = gl.offline_items("train", 2, prompt_style="compact")
-    cols = ["prompt", "family", "question_type", "label", "answer", "keywords", "min_words", "max_words"]
-    return Dataset.from_list([{k: it[k] for k in cols} for it in items])
+    return tr.grpo_dataset(gl.offline_items("train", 2, prompt_style="compact"))
 
 
 def test_interrupted_grpo_resumes_from_last_checkpoint(tmp_path):
