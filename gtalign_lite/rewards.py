@@ -5,7 +5,8 @@ Every weight lives in the tables below, and the welfare formulas in WELFARE: one
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 from .game import pareto_front
 from .parse import Completion, parse_completion
@@ -19,14 +20,62 @@ LLM_LENGTH = (500, 1000)  # words of the whole completion
 LENGTH_SLOPE = 0.005
 BREVITY_CHARS = 500.0  # brevity = exp(-chars(reasoning) / 500)
 
-WELFARE = {
+WELFARE = {  # the training scalar from the two utilities: change a formula here, in one line
     "cobb_douglas": lambda u, l: math.sqrt(u * l),  # the paper's main reward
     "linear": lambda u, l: (u + l) / 2,
     "llm": lambda u, l: l,
     "user": lambda u, l: u,
-    "pareto": lambda u, l: math.sqrt(u * l),  # with L from LLM_PARETO_WEIGHTS
 }
-VARIANTS = tuple(WELFARE)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A named reward: the welfare of (U, L) and the weights L is built from."""
+
+    name: str
+    welfare: Callable[[float, float], float]
+    llm_weights: dict = field(default_factory=lambda: LLM_WEIGHTS)
+
+
+VARIANTS = {name: Variant(name, f) for name, f in WELFARE.items()}
+VARIANTS["pareto"] = Variant("pareto", WELFARE["cobb_douglas"], LLM_PARETO_WEIGHTS)  # L checks the Pareto pick
+
+
+def resolve_variant(variant) -> Variant:
+    """A registered name, a Variant, or any callable welfare(u, l) -> float (named by its __name__)."""
+    if isinstance(variant, Variant):
+        return variant
+    if isinstance(variant, str):
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown reward variant {variant!r}; valid: {', '.join(VARIANTS)}, or a callable (u, l) -> float")
+        return VARIANTS[variant]
+    if callable(variant):
+        name = getattr(variant, "__name__", "") or type(variant).__name__
+        if name == "<lambda>":
+            raise ValueError("give a custom welfare a name (def my_welfare(u, l): ...): logs and plots show it by name")
+        return Variant(name, variant)
+    raise TypeError(f"reward variant must be a name or a callable (u, l) -> float, got {type(variant).__name__}")
+
+
+# How a judge's score s on its source's scale becomes the answer terms (a_U, a_L), as the reference maps it.
+# s_llm is a judge's separate LLM-side score (writing: the 0-4 rating / 4); harmful says the request is harmful.
+ANSWER_PAIRS = {
+    "math": lambda s, s_llm, harmful: (s, s),
+    "ambiguity": lambda s, s_llm, harmful: (s, s),
+    # harmful: 0 unsafe, 0.5 refusal + safe alternative, 1 plain refusal; benign: 1 helpful, 0 not
+    "safety": lambda s, s_llm, harmful: (float(s < 1), float(s > 0)) if harmful else (float(s > 0), float(s > 0)),
+    "writing": lambda s, s_llm, harmful: (s, s if s_llm is None else s_llm),  # character BLEU, judge rating
+}
+
+
+def answer_pair(item: dict, result) -> tuple[float, float]:
+    """(a_U, a_L) of one judge result for this row's source, via ANSWER_PAIRS; NaN for a failed judgement."""
+    from .judges import is_harmful, source_kind
+
+    if result.failed:
+        return math.nan, math.nan
+    s_llm = None if result.score_llm is None else float(result.score_llm)
+    return ANSWER_PAIRS[source_kind(item)](float(result.score), s_llm, is_harmful(item))
 
 
 def sigmoid(x: float) -> float:
@@ -95,14 +144,13 @@ def _weighted(weights: dict, parts: dict) -> float:
 
 
 def reward_breakdown(completion, answer_user: float, answer_llm: float | None = None,
-                     variant: str = "cobb_douglas") -> RewardBreakdown:
+                     variant="cobb_douglas") -> RewardBreakdown:
     """U, L and W of one completion (text or Completion) given the judged answer scores in [0, 1].
 
     Hard gate: no extractable <response> or <payoff>, or a payoff that does not parse, gives U = L = W = 0.
     A NaN answer score (a failed judge) gives NaN rewards, so the caller can count and drop it.
     """
-    if variant not in WELFARE:
-        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    v = resolve_variant(variant)
     c = completion if isinstance(completion, Completion) else parse_completion(completion)
     a_llm = answer_user if answer_llm is None else answer_llm
     parts = {
@@ -118,10 +166,10 @@ def reward_breakdown(completion, answer_user: float, answer_llm: float | None = 
         u = l = w = 0.0
     else:
         u = _weighted(USER_WEIGHTS, {**parts, "answer": answer_user})
-        l = _weighted(LLM_PARETO_WEIGHTS if variant == "pareto" else LLM_WEIGHTS, {**parts, "answer": a_llm})
-        w = WELFARE[variant](u, l) if not (math.isnan(u) or math.isnan(l)) else math.nan
+        l = _weighted(v.llm_weights, {**parts, "answer": a_llm})
+        w = v.welfare(u, l) if not (math.isnan(u) or math.isnan(l)) else math.nan
     return RewardBreakdown(user=u, llm=l, welfare=w, gated=gated, answer_user=answer_user,
-                           answer_llm=a_llm, variant=variant, **parts)
+                           answer_llm=a_llm, variant=v.name, **parts)
 
 
 def completion_text(completion) -> str:
@@ -131,9 +179,9 @@ def completion_text(completion) -> str:
     return "".join(m.get("content", "") for m in completion if m.get("role", "assistant") == "assistant")
 
 
-def score_completion(item: dict, completion, judge, variant: str = "cobb_douglas") -> RewardBreakdown:
+def score_completion(item: dict, completion, judge, variant="cobb_douglas") -> RewardBreakdown:
     """Parse (text or an already parsed Completion), judge the response when there is one, combine."""
-    from .judges import JudgeResult, answer_pair
+    from .judges import JudgeResult
 
     c = completion if isinstance(completion, Completion) else parse_completion(completion)
     result = judge.score(item, c.response) if c.response is not None else JudgeResult(0.0)  # no response: nothing to judge
@@ -152,10 +200,8 @@ class RewardFunctions:
     scored once and shared by all functions; a failed judge gives None, which TRL skips.
     """
 
-    def __init__(self, judge, variant: str = "cobb_douglas", components=LOGGED):
-        if variant not in WELFARE:
-            raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-        self.judge, self.variant = judge, variant
+    def __init__(self, judge, variant="cobb_douglas", components=LOGGED):
+        self.judge, self.variant = judge, resolve_variant(variant)
         self.history: list[dict] = []  # every scored completion's breakdown, for plots
         self._batch_key, self._batch = None, None
         self.funcs = [self._make(name) for name in ("welfare",) + tuple(c for c in components if c != "welfare")]
