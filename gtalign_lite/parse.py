@@ -8,13 +8,130 @@ from .payoff import PayoffError, PayoffMatrix
 
 BLOCKS = ("thinking", "payoff", "analyze", "response")
 TAGS = tuple(t for b in BLOCKS for t in (f"<{b}>", f"</{b}>"))
-_KEY = re.compile(r"\b([DV]Q)_(AQ|CQ|DA)\b")  # no nested quantifiers: linear
-_QTYPE = re.compile(r"\b([DV]Q)\b")
+# What a completion asserts (see read_choice / read_question_type). No nested quantifiers: linear time.
+_ACTION = re.compile(r"\b(?:([DV]Q)[_-])?(DA|CQ|AQ)\b")  # DQ_DA, VQ-AQ, or the action alone
+_ACTION_PHRASE = re.compile(r"\b(?:(direct answer|answer directly)|(clarifying question)|"
+                            r"(answer (?:\+|plus|and|with) (?:a |one )?(?:targeted |focused )?follow-up))\b", re.I)
+_TYPE_TOKEN = re.compile(r"\b([DV]Q)\b(?![_-](?:DA|CQ|AQ)\b)")  # DQ / VQ standing alone
+_TYPE_WORD = re.compile(
+    r"\b(?:question|request|query|prompt|it)\b[^.\n]{0,40}?\b(?:is|seems|appears|looks)\b((?:\s+[\w/-]+){0,3}?)\s+"
+    r"(clear|definite|specific|well-defined|unambiguous|vague|ambiguous|unclear|underspecified|open-ended)\b", re.I)
+_VAGUE_WORDS = ("vague", "ambiguous", "unclear", "underspecified", "open-ended")
+_CHOOSE = re.compile(r"\b(?:choose|chose|choosing|pick|picks|picking|select|selects|selecting|recommend|recommends|"
+                     r"go with|going with|opt for|opting for|settle on|final (?:choice|answer|decision)(?: is)?)\b", re.I)
+_CHOSEN = re.compile(r"\b(?:chosen|picked|selected|recommended|preferred)\b", re.I)  # after or before the action
+_BEST = re.compile(r"\b(?:best|optimal|optimum|ideal)\b", re.I)
+_MOST = re.compile(r"\b(?:most (?:appropriate|suitable|balanced|effective|efficient|beneficial)|highest|maximi[sz]es|"
+                   r"(?:the|only) non-dominated (?:strategy|action|option|cell|choice))\b", re.I)
+_SHOULD = re.compile(r"\bshould (?:be|use|provide|give|ask|take|go with)\b", re.I)  # weak: "the strategy should be DA"
+_NEG = re.compile(r"\b(?:not|never|least|worse|worst|less|excluded?|rather than|instead of|over|than)\b|n't\b", re.I)
+_LINKS_FORWARD = re.compile(r"^[^.:]{0,25}?(?:\b(?:is|are|would be|will be|remains)\b|:|=)\W*(?:the |a |an )?(?:\w+ )?\W*$|^\W*$", re.I)
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+_CLAUSE_END = re.compile(r"[,.;:!?\n]")
+
+
+def _negated(text: str, start: int) -> bool:
+    """True if one of the two words before start (in the same clause) negates what follows."""
+    head = _CLAUSE_END.split(text[max(0, start - 40):start])[-1]
+    return bool(_NEG.search(" ".join(head.split()[-2:])))
+
+
+def _actions(text: str) -> list[tuple[int, int, str | None, str]]:
+    """(start, end, question type or None, action) of every action mentioned, by key, name or phrase."""
+    found = [(m.start(), m.end(), m.group(1), m.group(2)) for m in _ACTION.finditer(text)]
+    found += [(m.start(), m.end(), None, ("DA", "CQ", "AQ")[m.lastindex - 1]) for m in _ACTION_PHRASE.finditer(text)]
+    return sorted(found)
+
+
+def _assertions(sentence: str) -> tuple[list, list]:
+    """(strong, weak) actions this sentence asserts as the choice; a negated cue asserts nothing.
+
+    strong: a choice verb (choose, pick, select, recommend, go with) and the first action after it; "X is
+    chosen / preferred"; "X is the best / optimal"; "the best option is X". weak: "X is the most
+    appropriate / effective / balanced", "X offers the highest ...", "X is the non-dominated strategy", "the strategy should be X". An action is
+    a key (DQ_DA, VQ-AQ), its name (DA) or its phrase (direct answer, clarifying question, answer + follow-up).
+    """
+    acts = _actions(sentence)
+    strong, weak = [], []
+
+    def before(pos):  # the nearest action before pos, unless a negation sits between them
+        prior = [a for a in acts if a[1] <= pos]
+        if prior and not _NEG.search(sentence[prior[-1][1]:pos]):
+            return prior[-1]
+
+    def after(pos, linked=False):  # the first action after pos (for adjectives: only "best ... is X")
+        nxt = [a for a in acts if a[0] >= pos]
+        if nxt and not _NEG.search(sentence[pos:nxt[0][0]]) and (not linked or _LINKS_FORWARD.search(sentence[pos:nxt[0][0]])):
+            return nxt[0]
+
+    for m in _CHOOSE.finditer(sentence):
+        if not _negated(sentence, m.start()):
+            strong.append(after(m.end()))
+    for m in _CHOSEN.finditer(sentence):
+        strong.append(after(m.end(), linked=True) or before(m.start()))
+    for m in _BEST.finditer(sentence):
+        strong.append(after(m.end(), linked=True) or before(m.start()))
+    for m in _MOST.finditer(sentence):
+        weak.append(before(m.start()) or after(m.end(), linked=True))
+    for m in _SHOULD.finditer(sentence):
+        if not _negated(sentence, m.start()):
+            weak.append(after(m.end()))
+    return [a for a in strong if a], [a for a in weak if a]
+
+
+def read_choice(*blocks: str | None) -> tuple[str | None, str | None]:
+    """(question type or None, action) the text asserts it chose, or (None, None) if it asserts none.
+
+    The rule: within the first block that asserts a choice (analyze, then thinking), the last strong
+    assertion wins, else the last weak one; a block that names exactly one action and asserts nothing
+    chose it. Several actions named with no assertion is unreadable: never the last token seen.
+    """
+    for text in blocks:
+        if not text:
+            continue
+        strong, weak = [], []
+        for sentence in _SENTENCE.split(text):
+            s, w = _assertions(sentence)
+            strong += s
+            weak += w
+        picked = (strong or weak or [None])[-1]
+        if picked:
+            return picked[2], picked[3]
+    for text in blocks:  # nothing asserted anywhere: a block naming a single action chose it
+        named = {(m.group(1), m.group(2)) for m in _ACTION.finditer(text or "")}
+        if len(named) == 1:
+            return named.pop()
+    return None, None
+
+
+def read_question_type(*blocks: str | None) -> str | None:
+    """DQ or VQ as the first block that classifies the question asserts it (thinking, then analyze).
+
+    The first non-negated assertion in the block counts: a DQ / VQ token standing alone, or "the question
+    is clear / vague / ambiguous ...". "clear (DQ), not vague (VQ)" is DQ: a negated mention is skipped.
+    """
+    for text in blocks:
+        if not text:
+            continue
+        found = []
+        for m in _TYPE_TOKEN.finditer(text):
+            if not _negated(text, m.start()):
+                found.append((m.start(), m.group(1)))
+        for m in _TYPE_WORD.finditer(text):
+            if not _NEG.search(m.group(1) or ""):
+                found.append((m.start(2), "VQ" if m.group(2).lower() in _VAGUE_WORDS else "DQ"))
+        if found:
+            return min(found)[1]
+    return None
 
 
 @dataclass
 class Completion:
-    """What a completion says: the four blocks (None when absent), the parsed matrix and the choice."""
+    """What a completion says: the four blocks (None when absent), the parsed matrix and the choice.
+
+    action is the action the text asserts it chose (DA, CQ, AQ); chosen_key adds the question type of the
+    named key, else the type the text asserts; question_type is what <thinking> (then <analyze>) asserts.
+    """
 
     text: str
     thinking: str | None = None
@@ -24,6 +141,7 @@ class Completion:
     response: str | None = None
     chosen_key: str | None = None
     question_type: str | None = None
+    action: str | None = None
     format_ok: bool = False
     errors: list[str] = field(default_factory=list)
 
@@ -32,11 +150,6 @@ class Completion:
         """All text before the first <response> (what the user's brevity term charges for)."""
         i = self.text.find("<response>")
         return self.text if i < 0 else self.text[:i]
-
-    @property
-    def action(self) -> str | None:
-        """DA, CQ or AQ from the chosen key."""
-        return self.chosen_key[3:] if self.chosen_key else None
 
 
 def _block(text: str, name: str, start: int = 0, last_close: bool = False) -> tuple[str | None, int, int]:
@@ -90,17 +203,14 @@ def parse_completion(text) -> Completion:
             c.payoff = PayoffMatrix.from_text(c.payoff_text)
         except PayoffError as e:
             c.errors.append(str(e))
-    if c.analyze is not None:
-        keys = _KEY.findall(c.analyze)
-        if keys:
-            c.chosen_key = "_".join(keys[-1])
-        else:
-            c.errors.append("no payoff key named in <analyze>")
-    if c.chosen_key:
-        c.question_type = c.chosen_key[:2]
-    elif c.thinking:
-        types = _QTYPE.findall(c.thinking)
-        c.question_type = types[-1] if types else None
+    c.question_type = read_question_type(c.thinking, c.analyze)
+    key_type, c.action = read_choice(c.analyze, c.thinking)
+    c.question_type = c.question_type or key_type
+    if c.action is None:
+        c.errors.append("no chosen action asserted in <analyze> or <thinking>")
+    else:
+        qtype = key_type or c.question_type
+        c.chosen_key = f"{qtype}_{c.action}" if qtype else None
     layout = _strict_layout(text)
     if layout:
         c.errors.append(layout)
