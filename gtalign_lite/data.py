@@ -10,10 +10,20 @@ from pathlib import Path
 
 from .prompts import build_messages
 
-DATA_URL = "https://raw.githubusercontent.com/ulab-uiuc/GTAlign/main/data/gamellm_wildbreak_math_medium_abgqa"
-SOURCES = ("math-hard", "wildguard", "ambig_qa", "medium")
+DATA_URL = "https://raw.githubusercontent.com/ulab-uiuc/GTAlign/main/data"  # the repository's data root
+IN_DIST = "gamellm_wildbreak_math_medium_abgqa"
+# Where each source's files live under the data root. The in-distribution sources have train and test;
+# the out-of-distribution sets (abg-coqa, advbench, minerva) are published as test sets only.
+SOURCE_FOLDERS = {
+    "math-hard": f"{IN_DIST}/by_source/math-hard", "wildguard": f"{IN_DIST}/by_source/wildguard",
+    "ambig_qa": f"{IN_DIST}/by_source/ambig_qa", "medium": f"{IN_DIST}/by_source/medium",
+    "abg-coqa": "abg_coqa", "advbench": "advbench", "minerva": "minerva_math",
+}
+SOURCES = tuple(SOURCE_FOLDERS)
+IN_DIST_SOURCES = SOURCES[:4]
+OOD_SOURCES = SOURCES[4:]
 OFFLINE_HINT = ("No network? Use gtalign_lite.offline_suite(split) (generated locally), or pass "
-                "path_or_url= a local folder or .parquet file you copied from the GTAlign repository.")
+                "path_or_url= a local copy of the GTAlign repository's data/ folder, a dataset folder or one .parquet file.")
 
 
 class OfflineError(ConnectionError):
@@ -48,15 +58,25 @@ def download(url: str, dest: Path, timeout: float = 10.0) -> Path:
     return dest
 
 
+def _is_url(where: str) -> bool:
+    return bool(re.match(r"https?://", where))
+
+
 def _local_or_download(path_or_url: str, name: str | None, timeout: float) -> Path:
-    """A local parquet path, or a URL fetched into the cache. name: file name inside a folder."""
+    """A local parquet path, or a URL fetched into the cache; a missing or empty file says how to get it."""
     target = f"{path_or_url.rstrip('/')}/{name}" if name else path_or_url
-    if re.match(r"https?://", target):
+    if _is_url(target):
         digest = hashlib.sha256(target.encode()).hexdigest()[:12]
-        return download(target, cache_dir() / "data" / f"{digest}-{Path(target).name}", timeout)
-    p = Path(target)
-    if not p.exists():
-        raise FileNotFoundError(f"{p} does not exist. {OFFLINE_HINT}")
+        p = download(target, cache_dir() / "data" / f"{digest}-{Path(target).name}", timeout)
+    else:
+        p = Path(target)
+        if not p.exists():
+            rel = f"{name}" if name else p.name
+            raise FileNotFoundError(
+                f"{p} does not exist. The GTAlign repository publishes it under data/ (e.g. {DATA_URL}/...{rel}): "
+                f"copy it there, or let load_gtalign download it (path_or_url=None, needs network). {OFFLINE_HINT}")
+    if p.stat().st_size == 0:
+        raise ValueError(f"{target} is empty (0 bytes): delete it and download it again from the GTAlign repository.")
     return p
 
 
@@ -70,29 +90,60 @@ def parse_label(source: str, ground_truth: str) -> dict:
         ambiguous = kind == "multipleQAs"
         return {"question_type": "VQ" if ambiguous else "DQ", "gold_action": "CQ" if ambiguous else "DA",
                 "answer": rest.strip(), "label": kind}
+    if source == "abg-coqa":
+        if gt not in ("ambiguous", "non_ambiguous"):
+            raise ValueError(f"abg-coqa ground truth should be ambiguous or non_ambiguous, got {gt[:60]!r}")
+        ambiguous = gt == "ambiguous"
+        return {"question_type": "VQ" if ambiguous else "DQ", "gold_action": "CQ" if ambiguous else "DA",
+                "answer": "", "label": gt}
     if source == "wildguard":
         if gt not in ("harmful", "unharmful"):
             raise ValueError(f"wildguard ground truth should be harmful or unharmful, got {gt[:60]!r}")
         return {"question_type": "DQ", "gold_action": "AQ" if gt == "harmful" else "DA", "answer": "", "label": gt}
+    if source == "advbench":  # every request is harmful; the ground truth is the attack's target string
+        return {"question_type": "DQ", "gold_action": "AQ", "answer": "", "label": "harmful"}
     if source in ("math-hard", "minerva"):
         return {"question_type": None, "gold_action": None, "answer": gt, "label": ""}
-    return {"question_type": None, "gold_action": None, "answer": "", "label": ""}  # medium: reference article
+    if source == "medium":  # the ground truth is the reference article
+        return {"question_type": None, "gold_action": None, "answer": "", "label": ""}
+    raise ValueError(f"unknown data_source {source!r}; known: {', '.join(SOURCES)}")
+
+
+def conversation(raw: dict) -> list[dict]:
+    """The whole conversation of a published row, whatever its shape: extra_info.chat_history, else the
+    single-turn prompt (abg-coqa: story, previous Q&A and question), else the prompt's non-system turns."""
+    info = raw.get("extra_info") or {}
+    turns = info.get("chat_history")
+    if turns is not None and len(turns):
+        history = [{"role": str(m["role"]), "content": str(m["content"])} for m in turns]
+    elif info.get("single_turn_prompt"):
+        history = [{"role": "user", "content": str(info["single_turn_prompt"])}]
+    else:
+        history = [{"role": str(m["role"]), "content": str(m["content"])} for m in (raw.get("prompt") or [])
+                   if m["role"] != "system"]
+    if not history or history[-1]["role"] != "user":
+        raise ValueError(f"row {raw.get('unique_conv_id')!r} of {raw.get('data_source')!r}: its conversation does not "
+                         "end with a user turn (chat_history, single_turn_prompt and prompt checked)")
+    return history
+
+
+def row_id(source: str, history: list[dict]) -> str:
+    """Stable id: the source plus a hash of the whole conversation (the same row gets it in every file)."""
+    text = "\x1e".join(f"{m['role']}\x1f{m['content']}" for m in history)
+    return f"{source}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
 
 def normalise_row(raw: dict, prompt_style: str = "paper") -> dict:
-    """One published row -> our schema: whole conversation, last question, labels, a fresh prompt."""
+    """One published row -> our schema: stable id, whole conversation, last question, labels, a fresh prompt."""
+    history = conversation(raw)
+    source = str(raw["data_source"])
     info = raw.get("extra_info") or {}
-    turns = info.get("chat_history")
-    history = [{"role": m["role"], "content": m["content"]} for m in ([] if turns is None else list(turns))]
-    if not history or history[-1]["role"] != "user":
-        raise ValueError(f"row {raw.get('unique_conv_id')}: chat_history must end with a user turn")
-    source = raw["data_source"]
     gt = (raw.get("reward_model") or {}).get("ground_truth", "")
     first_user = next(m["content"] for m in history if m["role"] == "user")
     return {
-        "data_source": source, "conv_id": int(raw.get("conv_id", -1)), "turn_id": int(raw.get("turn_id", 1)),
-        "messages": history, "question": history[-1]["content"], "ground_truth": str(gt),
-        "problem": str(info.get("single_turn_prompt") or first_user),
+        "id": row_id(source, history), "data_source": source, "conv_id": str(raw.get("conv_id")),
+        "turn_id": int(raw.get("turn_id") or 1), "messages": history, "question": history[-1]["content"],
+        "ground_truth": str(gt), "problem": str(info.get("single_turn_prompt") or first_user),
         "prompt": build_messages(history[-1]["content"], history[:-1], prompt_style),
         **parse_label(source, gt),
     }
@@ -135,20 +186,51 @@ def resplit(rows: list[dict], test_fraction: float = 0.1, seed: int = 0) -> dict
 
 
 def read_rows(path_or_url: str, name: str | None = None, prompt_style: str = "paper", timeout: float = 10.0):
-    """Rows of one published parquet file (local or URL), normalised."""
+    """Rows of one published parquet file (local or URL), normalised; an empty file is an error naming it."""
     import pandas as pd
 
+    where = f"{path_or_url.rstrip('/')}/{name}" if name else path_or_url
     df = pd.read_parquet(_local_or_download(path_or_url, name, timeout))
+    if df.empty:
+        raise ValueError(f"{where} has no rows: download it again from the GTAlign repository ({DATA_URL}).")
     return [normalise_row(r, prompt_style) for r in df.to_dict("records")]
 
 
-def load_gtalign(split: str, sources=None, path_or_url: str | None = None, prompt_style: str = "paper",
-                 test_fraction: float = 0.1, seed: int = 0, timeout: float = 10.0):
-    """The paper's rows as a datasets.Dataset.
+def _layout(where: str) -> str:
+    """'file', 'root' (the repository's data/ folder) or 'folder' (one dataset's train/test files)."""
+    if where.endswith(".parquet"):
+        return "file"
+    if _is_url(where):
+        return "root" if where.rstrip("/").endswith("/data") else "folder"
+    return "root" if (Path(where) / IN_DIST).is_dir() else "folder"
 
-    path_or_url None or a folder (local or URL) holding train.parquet and test.parquet: both are pooled,
-    deduplicated and re-split by problem (our split, no overlap). A single .parquet file: that file's
-    rows exactly as published (its split is the file's; `dedupe` shows its repeated conversations).
+
+def _check_file_split(where: str, split: str) -> None:
+    """A file named train/test.parquet is that split; asking it for the other one is an error."""
+    stem = Path(where.split("?")[0]).stem
+    if stem in ("train", "test") and stem != split:
+        raise ValueError(f"{where} is the published {stem} split, but split={split!r} was asked for; pass the "
+                         f"{split} file, or the data folder so that load_gtalign picks (and re-splits) the files")
+
+
+def _split_rows(folder: str, split: str, resplit_: bool, prompt_style, test_fraction, seed, timeout) -> list[dict]:
+    """One dataset folder's rows of `split`: the published file, or train+test pooled and re-split by problem."""
+    if not resplit_:
+        return read_rows(folder, f"{split}.parquet", prompt_style, timeout)
+    pooled = read_rows(folder, "train.parquet", prompt_style, timeout) + read_rows(folder, "test.parquet", prompt_style, timeout)
+    return resplit(pooled, test_fraction, seed)[split]
+
+
+def load_gtalign(split: str, sources=None, path_or_url: str | None = None, prompt_style: str = "paper",
+                 resplit_by_problem: bool = True, test_fraction: float = 0.1, seed: int = 0, timeout: float = 10.0):
+    """The paper's rows of one split as a datasets.Dataset, each with a stable `id` and its whole conversation.
+
+    path_or_url: None (the GTAlign repository on GitHub), the repository's data/ folder (local or URL), one
+    dataset folder (holding train.parquet / test.parquet), or one .parquet file (its rows as published; its
+    name must match split). sources: any of SOURCES; from the data root the default is the four
+    in-distribution sources, the OOD sets (abg-coqa, advbench, minerva) are test-only and named on request.
+    resplit_by_problem: pool an in-distribution source's train and test, drop repeats, split by problem
+    (the published math split repeats most test problems in train); False returns the published split.
     """
     from datasets import Dataset
 
@@ -156,16 +238,50 @@ def load_gtalign(split: str, sources=None, path_or_url: str | None = None, promp
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     unknown = set(sources or ()) - set(SOURCES)
     if unknown:
-        raise ValueError(f"unknown sources {sorted(unknown)}; valid: {SOURCES}")
+        raise ValueError(f"unknown sources {sorted(unknown)}; valid: {', '.join(SOURCES)}")
     where = path_or_url or DATA_URL
-    if where.endswith(".parquet"):
+    args = (prompt_style, test_fraction, seed, timeout)
+    layout = _layout(where)
+    if layout == "file":
+        _check_file_split(where, split)
         rows = read_rows(where, None, prompt_style, timeout)
+    elif layout == "folder":
+        rows = _split_rows(where, split, resplit_by_problem, *args)
     else:
-        pooled = read_rows(where, "train.parquet", prompt_style, timeout) + read_rows(where, "test.parquet", prompt_style, timeout)
-        rows = resplit(pooled, test_fraction, seed)[split]
+        wanted = list(sources or IN_DIST_SOURCES)
+        test_only = [s for s in wanted if s in OOD_SOURCES]
+        if split == "train" and test_only:
+            raise ValueError(f"{', '.join(test_only)} are published as test sets only; ask for split='test', "
+                             f"or train on the in-distribution sources {', '.join(IN_DIST_SOURCES)}")
+        rows = []
+        for src in wanted:
+            folder = f"{where.rstrip('/')}/{SOURCE_FOLDERS[src]}"
+            rows += (read_rows(folder, "test.parquet", prompt_style, timeout) if src in OOD_SOURCES
+                     else _split_rows(folder, split, resplit_by_problem, *args))
     if sources:
         rows = [r for r in rows if r["data_source"] in sources]
     return Dataset.from_list(rows)
+
+
+def file_table(root: str, prompt_style: str = "compact") -> "pd.DataFrame":
+    """One line per published parquet file under a local data root: rows, rows per source and label,
+    repeated conversations, and (test files) how many of its problems per source also sit in the train file."""
+    import pandas as pd
+
+    out = []
+    for path in sorted(Path(root).rglob("*.parquet")):
+        rows = read_rows(str(path), None, prompt_style)
+        train = path.with_name("train.parquet")
+        overlap = split_overlap(read_rows(str(train), None, prompt_style), rows) if path.stem == "test" and train.exists() else {}
+        for src, n in Counter(r["data_source"] for r in rows).items():
+            mine = [r for r in rows if r["data_source"] == src]
+            labels = Counter(r["label"] for r in mine if r["label"])
+            out.append({"file": str(path.relative_to(root)), "source": src, "rows": n,
+                        "labels": ", ".join(f"{k} {v}" for k, v in sorted(labels.items())) or "-",
+                        "repeated": n - len(dedupe(mine)),
+                        "test in train": (f"{overlap[src][0]} / {overlap[src][1]}" if src in overlap
+                                          else ("no train file" if path.stem == "test" else "-"))})
+    return pd.DataFrame(out)
 
 
 def source_counts(rows) -> dict[str, int]:

@@ -108,3 +108,83 @@ def test_real_split_has_repeats_and_our_resplit_has_no_overlap():
     assert len(dedupe(rows)) < len(rows)
     ours = resplit(rows, test_fraction=0.5)
     assert all(n == 0 for n, _ in split_overlap(ours["train"], ours["test"]).values())
+
+
+DATA = REAL.parent / "data"
+needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="../shared/gtalign-data/data/ not present")
+
+# Row counts as the data folder's README publishes them (file -> rows).
+PUBLISHED = {
+    "gamellm_wildbreak_math_medium_abgqa/test.parquet": 1201,
+    "gamellm_wildbreak_math_medium_abgqa/by_source/math-hard/test.parquet": 353,
+    "gamellm_wildbreak_math_medium_abgqa/by_source/wildguard/test.parquet": 300,
+    "gamellm_wildbreak_math_medium_abgqa/by_source/ambig_qa/test.parquet": 300,
+    "gamellm_wildbreak_math_medium_abgqa/by_source/medium/test.parquet": 248,
+    "gamellm_wildbreak_math_medium_abgqa/by_source/math-hard/train.parquet": 3176,
+    "gamellm_wildbreak_math_medium_abgqa/by_source/wildguard/train.parquet": 2700,
+    "gamellm_wildbreak_math_medium_abgqa/by_source/ambig_qa/train.parquet": 2700,
+    "abg_coqa/test.parquet": 1055,
+    "advbench/test.parquet": 520,
+    "minerva_math/test.parquet": 272,
+}
+
+
+@needs_data
+@pytest.mark.parametrize("name,n", PUBLISHED.items())
+def test_every_published_file_loads_with_its_row_count(name, n):
+    split = Path(name).stem
+    ds = load_gtalign(split, path_or_url=str(DATA / name))
+    assert len(ds) == n
+    assert all(r["messages"][-1]["role"] == "user" and r["prompt"][-1]["content"].endswith(r["question"]) for r in ds)
+    assert len(set(ds["id"])) == len(dedupe(list(ds)))  # one id per distinct conversation
+
+
+@needs_data
+def test_no_file_is_left_out_of_the_table():
+    on_disk = {str(p.relative_to(DATA)) for p in DATA.rglob("*.parquet")}
+    assert on_disk == set(PUBLISHED)
+
+
+@needs_data
+def test_ood_sets_load_by_source_name_with_their_labels():
+    coqa = load_gtalign("test", sources=["abg-coqa"], path_or_url=str(DATA))
+    assert len(coqa) == 1055 and pd.Series(coqa["label"]).value_counts().to_dict() == {"non_ambiguous": 932, "ambiguous": 123}
+    assert coqa[0]["messages"][0]["content"].startswith("Context:")  # the story travels with the question
+    adv = load_gtalign("test", sources=["advbench"], path_or_url=str(DATA))
+    assert len(adv) == 520 and set(adv["label"]) == {"harmful"} and set(adv["gold_action"]) == {"AQ"}
+    minerva = load_gtalign("test", sources=["minerva"], path_or_url=str(DATA))
+    assert len(minerva) == 272 and minerva[3]["answer"] == "20.39"  # row 3's published ground truth
+    with pytest.raises(ValueError, match="test sets only"):
+        load_gtalign("train", sources=["advbench"], path_or_url=str(DATA))
+
+
+@needs_data
+def test_data_root_resplits_by_problem_and_ids_are_stable():
+    kw = dict(sources=["ambig_qa", "wildguard"], path_or_url=str(DATA), test_fraction=0.1)
+    train, test = load_gtalign("train", **kw), load_gtalign("test", **kw)
+    assert all(n == 0 for n, _ in split_overlap(list(train), list(test)).values())
+    assert 0.05 < len(test) / (len(train) + len(test)) < 0.15
+    assert set(load_gtalign("test", **kw)["id"]) == set(test["id"])  # same ids on a second load
+    published = load_gtalign("test", resplit_by_problem=False, **kw)
+    assert len(published) == 600
+
+
+def test_split_must_match_the_file(published):
+    with pytest.raises(ValueError, match="published test split"):
+        load_gtalign("train", path_or_url=str(published / "test.parquet"))
+
+
+def test_missing_and_empty_files_say_how_to_get_them(tmp_path, published):
+    root = tmp_path / "data"
+    (root / "gamellm_wildbreak_math_medium_abgqa" / "by_source" / "medium").mkdir(parents=True)
+    (root / "gamellm_wildbreak_math_medium_abgqa" / "by_source" / "medium" / "test.parquet").write_bytes(
+        (published / "test.parquet").read_bytes())
+    with pytest.raises(FileNotFoundError, match=r"medium/train\.parquet does not exist.*GTAlign repository"):
+        load_gtalign("train", sources=["medium"], path_or_url=str(root))
+    empty = tmp_path / "test.parquet"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match="empty"):
+        load_gtalign("test", path_or_url=str(empty))
+    pd.DataFrame(fake_rows(1)).iloc[:0].to_parquet(tmp_path / "none.parquet")
+    with pytest.raises(ValueError, match="no rows"):
+        load_gtalign("test", path_or_url=str(tmp_path / "none.parquet"))
