@@ -1,4 +1,4 @@
-"""The game the model plays with itself: Pareto front and the action pick, as the prompt states it."""
+"""The game the model plays with itself: Pareto dominance and front, and the action pick, as the prompt states it."""
 from __future__ import annotations
 
 from .payoff import KEYS, PayoffMatrix
@@ -6,18 +6,22 @@ from .payoff import KEYS, PayoffMatrix
 RULES = ("welfare", "nash", "user", "llm", "reference_product")
 
 
+def dominates(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """a is at least as good as b on both sides and strictly better on one (both sides maximised)."""
+    return a[0] >= b[0] and a[1] >= b[1] and (a[0] > b[0] or a[1] > b[1])
+
+
+def pareto_points(points) -> list[tuple[float, float]]:
+    """The distinct points that no other point dominates, sorted by the first coordinate."""
+    pts = sorted(set((float(u), float(v)) for u, v in points))
+    return [p for p in pts if not any(dominates(q, p) for q in pts)]
+
+
 def pareto_front(matrix: PayoffMatrix, question_type: str | None = None) -> list[str]:
     """Keys of the row (or all six) that no other cell beats on one side without losing on the other."""
     keys = matrix.row(question_type)
-
-    def dominated(k: str) -> bool:
-        a = matrix[k]
-        return any(
-            b.llm >= a.llm and b.user >= a.user and (b.llm > a.llm or b.user > a.user)
-            for b in (matrix[o] for o in keys if o != k)
-        )
-
-    return [k for k in keys if not dominated(k)]
+    point = {k: (matrix[k].user, matrix[k].llm) for k in keys}
+    return [k for k in keys if not any(dominates(point[o], point[k]) for o in keys if o != k)]
 
 
 def _nash_product(matrix: PayoffMatrix, keys, k: str) -> float:

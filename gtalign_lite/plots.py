@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from .game import pareto_front
+from .game import dominates, pareto_front
 
 sns.set_theme(style="whitegrid", context="notebook")
 
@@ -80,8 +80,6 @@ def type_confusion(df: pd.DataFrame, path=None):
 
 def methods_plane(summary: pd.DataFrame, path=None):
     """Mean (U, L) of each method with the front of non-dominated methods."""
-    from .evaluate import dominates
-
     s = summary.reset_index()
     fig, ax = plt.subplots(figsize=(5, 4))
     sns.scatterplot(data=s, x="U", y="L", hue="method", s=120, ax=ax)

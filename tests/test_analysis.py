@@ -23,11 +23,20 @@ def test_summary_and_pareto_comparison():
     s = summary(df)
     assert s.loc["gold", "format_rate"] == 1.0 and s.loc["gold", "action_acc"] == 1.0 and s.loc["gold", "type_acc"] == 1.0
     assert s.loc["broken", "W"] == 0.0 and s.loc["broken", "judge_fail_rate"] == 0.0
-    p = pareto_comparison(df)
+    p = pareto_comparison(df)  # items paired by uid (suite rows have no 'id')
     n = len(df) // 2
     assert p.loc["gold", "dominates"] == n and p.loc["broken", "dominated_by"] == n
-    assert p.loc["gold", "regret"] == 0.0 and p.loc["broken", "regret"] == pytest.approx(s.loc["gold", "W"])
-    assert p.loc["gold", "hypervolume"] == pytest.approx(s.loc["gold", "U"] * s.loc["gold", "L"])
+    assert p.loc["broken", "tie_or_incomparable"] == 0 and p.excluded_items.tolist() == [0, 0]
+    gold = df[df.method == "gold"]
+    # Broken completions score (0, 0) = the pooled reference point: no area, off the joint front (built from
+    # gold points only), and regret >= the smallest gold U over the largest (every front point is that far right).
+    assert p.loc["broken", "hypervolume"] == 0.0 and p.loc["broken", "eps_coverage"] == 0.0
+    assert p.loc["broken", "regret"] >= gold.user.min() / gold.user.max()
+    # Gold points: the union of their rectangles from (0, 0) lies between the largest single one and the box.
+    assert (gold.user * gold.llm).max() <= p.loc["gold", "hypervolume"] <= gold.user.max() * gold.llm.max()
+    assert p.loc["gold", "hypervolume_reference_style"] <= p.loc["gold", "hypervolume"]
+    assert p.loc["gold", "nsw"] == pytest.approx(s.loc["gold", "W"], abs=1e-4)  # W is sqrt(U L) per item
+    assert p.loc["broken", "nsw"] == pytest.approx(0.0, abs=1e-4)
     assert markdown(s).startswith("| method | n |") and markdown(s).count("\n") == 4
 
 
