@@ -284,6 +284,51 @@ def file_table(root: str, prompt_style: str = "compact") -> "pd.DataFrame":
     return pd.DataFrame(out)
 
 
+def stratified(rows, n_per_source: int, seed: int = 0) -> list[dict]:
+    """Up to n rows per data_source, drawn round-robin over the source's labels (so both classes show)."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for src in sorted({r["data_source"] for r in rows}):
+        groups: dict = {}
+        for r in rows:
+            if r["data_source"] == src:
+                groups.setdefault(r["label"], []).append(r)
+        for g in groups.values():
+            rng.shuffle(g)
+        queues = [groups[k] for k in sorted(groups)]
+        picked = [q[i] for i in range(max(map(len, queues))) for q in queues if i < len(q)]
+        out += picked[:n_per_source]
+    return out
+
+
+def paper_sets(path_or_url: str | None, n_train_per_source: int, n_test_per_source: int, n_ood_per_source: int,
+               prompt_style: str = "compact", seed: int = 0) -> dict[str, list[dict]]:
+    """What the notebooks use of the paper's data: GRPO training rows (in-distribution, our split), a
+    stratified test sample per source, and a stratified sample of each out-of-distribution set."""
+    kw = dict(path_or_url=path_or_url, prompt_style=prompt_style, seed=seed)
+    sources = [s for s in IN_DIST_SOURCES if s != "medium" or _has_medium_train(path_or_url)]
+    train = stratified(list(load_gtalign("train", sources=sources, **kw)), n_train_per_source, seed)
+    test_rows = list(load_gtalign("test", sources=sources, **kw))
+    if "medium" not in sources:  # not trained on: its published test file has nothing to overlap with
+        test_rows += list(load_gtalign("test", sources=["medium"], resplit_by_problem=False, **kw))
+    test = stratified(test_rows, n_test_per_source, seed)
+    ood = stratified(list(load_gtalign("test", sources=list(OOD_SOURCES), **kw)), n_ood_per_source, seed)
+    return {"train": train, "test": test, "ood": ood}
+
+
+def _has_medium_train(path_or_url: str | None) -> bool:
+    """medium's train file is large and missing from some local copies: those train and test without it (said aloud)."""
+    if path_or_url is None or _is_url(path_or_url):
+        return True
+    here = (Path(path_or_url) / SOURCE_FOLDERS["medium"] / "train.parquet").exists()
+    if not here:
+        print(f"note: {SOURCE_FOLDERS['medium']}/train.parquet is not in {path_or_url}; medium is left out "
+              "(copy it from the GTAlign repository to include it).")
+    return here
+
+
 def source_counts(rows) -> dict[str, int]:
     """Rows per data_source."""
     return dict(Counter(r["data_source"] for r in rows))

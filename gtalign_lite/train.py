@@ -19,14 +19,16 @@ def log_frame(trainer) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-JUDGE_COLUMNS = ("uid", "family", "question_type", "gold_action", "label", "answer", "keywords", "min_words", "max_words")
-
-
-def grpo_dataset(items: list[dict], seed: int | None = None):
-    """Suite items as GRPO rows: the chat prompt plus the columns the rule judge reads (TRL passes them on)."""
+def grpo_dataset(items: list[dict], judge, seed: int | None = None):
+    """GRPO rows: the chat prompt plus exactly the columns the judge says it reads (TRL passes them to the
+    reward functions), so suite items and the paper's rows both reach the judge whole."""
     from datasets import Dataset
 
-    ds = Dataset.from_list([{"prompt": it["prompt"], **{k: it.get(k) for k in JUDGE_COLUMNS}} for it in items])
+    columns = tuple(getattr(judge, "columns", ()))
+    if not columns:
+        raise TypeError(f"{type(judge).__name__} does not list the row columns it reads (a `columns` tuple); "
+                        "GRPO could not pass them to the reward")
+    ds = Dataset.from_list([{"prompt": it["prompt"], **{k: it.get(k) for k in columns if k != "prompt"}} for it in items])
     return ds if seed is None else ds.shuffle(seed=seed)
 
 

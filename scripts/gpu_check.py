@@ -92,7 +92,7 @@ def _():
     import gtalign_lite as gl
     from gtalign_lite import train as tr
 
-    ds = tr.grpo_dataset(gl.offline_items("train", 2, prompt_style="compact"))
+    ds = tr.grpo_dataset(gl.offline_items("train", 2, prompt_style="compact"), gl.RuleJudge())
     t = tr.grpo(state["model"], state["tok"], ds, gl.RewardFunctions(gl.RuleJudge()), "/tmp/gpu-grpo", P, resume=False)
     log = tr.log_frame(t)
     return log[[c for c in ("step", "loss", "reward", "completions/mean_length", "step_time") if c in log]].to_dict("records")

@@ -24,7 +24,7 @@ class Interrupt(TrainerCallback):
 
 
 def dataset():
-    return tr.grpo_dataset(gl.offline_items("train", 2, prompt_style="compact"))
+    return tr.grpo_dataset(gl.offline_items("train", 2, prompt_style="compact"), gl.RuleJudge())
 
 
 def test_interrupted_grpo_resumes_from_last_checkpoint(tmp_path):
