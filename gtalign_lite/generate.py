@@ -1,8 +1,14 @@
-"""Batched generation that can continue a prefilled assistant turn (used by evaluation and pricing)."""
+"""Batched generation for evaluation, pricing and GRPO rollouts: length-sorted batches, each sequence stopped
+at a stop string or EOS, and the prompt part that rows share prefilled once (its KV cache reused)."""
 from __future__ import annotations
+
+import contextlib
 
 import torch
 from tqdm.auto import tqdm
+from transformers import DynamicCache, LogitsProcessor, LogitsProcessorList
+
+MIN_SHARED = 16  # tokens: below this a shared prefix is not worth a separate prefill
 
 
 def chat_text(tok, messages: list[dict], prefill: str = "") -> str:
@@ -10,29 +16,128 @@ def chat_text(tok, messages: list[dict], prefill: str = "") -> str:
     return tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) + prefill
 
 
+def common_prefix(rows: list[list[int]]) -> int:
+    """Length of the token prefix that every row starts with."""
+    n = min(len(r) for r in rows)
+    for i in range(n):
+        t = rows[0][i]
+        if any(r[i] != t for r in rows):
+            return i
+    return n
+
+
+def layout(rows: list[list[int]], pad_id: int, share_prefix: bool = True) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """(input_ids, attention_mask, shared): rows left-padded; with share_prefix and a common prefix of at least
+    MIN_SHARED tokens the padding goes after that prefix (prefix | pads | rest), so its columns are equal in
+    every row. Masked pads change no output: position ids come from the mask."""
+    shared = min(common_prefix(rows), min(len(r) for r in rows) - 1) if share_prefix and len(rows) > 1 else 0
+    shared = shared if shared >= MIN_SHARED else 0
+    width = max(len(r) for r in rows) - shared
+    ids = torch.full((len(rows), shared + width), pad_id, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for i, r in enumerate(rows):
+        ids[i, :shared], mask[i, :shared] = torch.tensor(r[:shared]), 1
+        rest = r[shared:]
+        ids[i, ids.shape[1] - len(rest):], mask[i, ids.shape[1] - len(rest):] = torch.tensor(rest), 1
+    return ids, mask, shared
+
+
+@torch.no_grad()
+def prefill_shared(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, upto: int) -> DynamicCache | None:
+    """KV cache of columns [0, upto) computed once per distinct row and copied to the rows that repeat it
+    (GRPO: n rollouts of one prompt; evaluation: the shared system prefix). None when nothing repeats."""
+    if upto < MIN_SHARED:
+        return None
+    unique, inverse = torch.unique(input_ids[:, :upto], dim=0, return_inverse=True)
+    if len(unique) == len(input_ids):
+        return None
+    first = torch.empty(len(unique), dtype=torch.long)
+    first[inverse] = torch.arange(len(inverse))  # one row standing for each distinct prefix
+    mask = attention_mask[first, :upto]
+    position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
+    cache = DynamicCache(config=model.config)
+    model(input_ids=input_ids[first, :upto], attention_mask=mask, position_ids=position_ids,
+          past_key_values=cache, use_cache=True)
+    cache.batch_select_indices(inverse.to(input_ids.device))
+    return cache
+
+
+class EndAfterStop(LogitsProcessor):
+    """Force EOS right after a row's new text contains `stop`, so the sequence ends there with a real EOS
+    (what GRPO needs to mask the rest and to count it as finished, not clipped)."""
+
+    def __init__(self, tok, stop: str, eos_id: int, window: int = 8):
+        self.tok, self.stop, self.eos_id, self.window, self.start = tok, stop, eos_id, window, None
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        if self.start is None:
+            self.start = input_ids.shape[1]
+        lo = max(self.start, input_ids.shape[1] - self.window)
+        if lo == input_ids.shape[1]:
+            return scores
+        done = [self.stop in t for t in self.tok.batch_decode(input_ids[:, lo:])]
+        if any(done):
+            rows = torch.tensor(done, device=scores.device)
+            forced = torch.full_like(scores[0], float("-inf"))
+            forced[self.eos_id] = 0.0
+            scores = torch.where(rows[:, None], forced, scores)
+        return scores
+
+
+def fast_generate(model, tok, input_ids, attention_mask, stop: str | None = None, share_prefix: bool = True, **kwargs):
+    """model.generate with the repeated prompt part prefilled once and, if `stop` is given, EOS forced after it."""
+    cache = prefill_shared(model, input_ids, attention_mask, input_ids.shape[1] - 1) if share_prefix else None
+    if stop:
+        eos = model.generation_config.eos_token_id
+        eos = eos[0] if isinstance(eos, list) else eos
+        kwargs["logits_processor"] = LogitsProcessorList([*kwargs.get("logits_processor", []), EndAfterStop(tok, stop, eos)])
+    # the class's generate, so that this works while rollouts_via_fast_generate has replaced model.generate
+    return type(model).generate(model, input_ids=input_ids, attention_mask=attention_mask, past_key_values=cache,
+                                **kwargs)
+
+
+@contextlib.contextmanager
+def rollouts_via_fast_generate(model, tok, stop: str | None, share_prefix: bool = True):
+    """Inside the block, model.generate (what TRL calls for rollouts) goes through fast_generate."""
+    model.generate = lambda input_ids=None, attention_mask=None, **kw: fast_generate(
+        model, tok, input_ids, attention_mask, stop, share_prefix, **kw)
+    try:
+        yield
+    finally:
+        del model.generate  # back to the class's method
+
+
 @torch.no_grad()
 def generate(model, tok, prompts: list[list[dict]], prefills: list[str] | None = None, max_new_tokens: int = 256,
              batch_size: int = 8, stop: str | None = None, temperature: float = 0.0, seed: int = 0,
-             progress: bool = True, desc: str = "generate") -> list[str]:
-    """Assistant text for each prompt: its prefill followed by what the model adds (greedy by default)."""
+             progress: bool = True, desc: str = "generate", share_prefix: bool = True, sort: bool = True,
+             min_new_tokens: int = 0) -> list[str]:
+    """Assistant text for each prompt: its prefill followed by what the model adds (greedy by default).
+
+    Prompts run longest first in batches of similar length (less padding, fewer finished rows riding along);
+    each row stops at `stop` or EOS; the prompt prefix a batch shares is prefilled once. Output keeps input order.
+    """
     prefills = prefills or [""] * len(prompts)
     if len(prefills) != len(prompts):
         raise ValueError(f"{len(prefills)} prefills for {len(prompts)} prompts")
     torch.manual_seed(seed)
     model.eval()
     device = next(model.parameters()).device
-    out = []
-    bar = tqdm(range(0, len(prompts), batch_size), desc=desc, disable=not progress)
-    for start in bar:
-        texts = [chat_text(tok, p, f) for p, f in zip(prompts[start:start + batch_size], prefills[start:start + batch_size])]
-        enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
-        kwargs = dict(max_new_tokens=max_new_tokens, pad_token_id=tok.pad_token_id)
-        kwargs.update(do_sample=True, temperature=temperature) if temperature > 0 else kwargs.update(do_sample=False)
-        if stop:
-            kwargs.update(stop_strings=[stop], tokenizer=tok)
-        ids = model.generate(**enc, **kwargs)[:, enc["input_ids"].shape[1]:]
-        for f, new in zip(prefills[start:start + batch_size], tok.batch_decode(ids, skip_special_tokens=True)):
-            out.append(f + new)
+    rows = [tok(chat_text(tok, p, f), add_special_tokens=False)["input_ids"] for p, f in zip(prompts, prefills)]
+    order = sorted(range(len(rows)), key=lambda i: -len(rows[i])) if sort else list(range(len(rows)))
+    kwargs = dict(max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens, pad_token_id=tok.pad_token_id)
+    kwargs.update(do_sample=True, temperature=temperature) if temperature > 0 else kwargs.update(do_sample=False)
+    if stop:
+        kwargs.update(stop_strings=[stop], tokenizer=tok)
+    out = [""] * len(rows)
+    for start in tqdm(range(0, len(rows), batch_size), desc=desc, disable=not progress):
+        idx = order[start:start + batch_size]
+        ids, mask, shared = layout([rows[i] for i in idx], tok.pad_token_id, share_prefix)
+        ids, mask = ids.to(device), mask.to(device)
+        cache = prefill_shared(model, ids, mask, shared) if shared else None
+        new = model.generate(input_ids=ids, attention_mask=mask, past_key_values=cache, **kwargs)[:, ids.shape[1]:]
+        for i, text in zip(idx, tok.batch_decode(new, skip_special_tokens=True)):
+            out[i] = prefills[i] + text
     return out
 
 

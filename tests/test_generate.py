@@ -1,0 +1,88 @@
+"""The optimised generation path (length sorting, shared-prefix KV reuse, stop handling) gives the same greedy
+tokens as plain Hugging Face generate on the embedded model in fp32."""
+import pytest
+import torch
+
+from gtalign_lite import models
+from gtalign_lite.generate import EndAfterStop, chat_text, common_prefix, fast_generate, generate, layout
+from gtalign_lite.prompts import build_messages
+
+pytestmark = pytest.mark.slow
+
+QUESTIONS = ["What is the capital of France?", "Write a haiku about rain.",
+             "Explain in detail how a bicycle gear system changes the effort needed to climb a steep hill.", "Help?"]
+
+
+@pytest.fixture(scope="module")
+def embedded():
+    model, tok = models.load_model("embedded", {"seed": 0}, lora=False)
+    return model.float(), tok
+
+
+def plain_hf(model, tok, messages, max_new_tokens, **kw):
+    """Reference: one prompt at a time through model.generate, no padding, no cache tricks."""
+    out = []
+    for m in messages:
+        enc = tok(chat_text(tok, m), return_tensors="pt", add_special_tokens=False)
+        with torch.no_grad():
+            ids = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id, **kw)
+        out.append(tok.decode(ids[0, enc["input_ids"].shape[1]:], skip_special_tokens=True))
+    return out
+
+
+def test_layout_puts_pads_after_the_shared_prefix():
+    rows = [list(range(20)) + [7, 8], list(range(20)) + [9]]
+    ids, mask, shared = layout(rows, pad_id=-1)
+    assert common_prefix(rows) == 20 and shared == 20
+    assert ids.tolist()[1] == list(range(20)) + [-1, 9] and mask.tolist()[1] == [1] * 20 + [0, 1]
+    _, _, none = layout([[1, 2, 3], [1, 2, 4]], pad_id=0)  # a 2-token prefix is not worth a prefill
+    assert none == 0
+
+
+@pytest.mark.parametrize("style", ["compact", "paper"])
+def test_batched_shared_prefix_greedy_equals_plain_generate(embedded, style):
+    model, tok = embedded
+    messages = [build_messages(q, style=style) for q in QUESTIONS]
+    expected = plain_hf(model, tok, messages, 20)
+    got = generate(model, tok, messages, max_new_tokens=20, batch_size=4, progress=False)
+    assert got == expected
+
+
+def test_stop_string_cuts_each_row_like_plain_generate(embedded):
+    model, tok = embedded
+    messages = [build_messages(q) for q in QUESTIONS]
+    stop = " the"  # frequent, so rows stop at different steps
+    expected = plain_hf(model, tok, messages, 20, stop_strings=[stop], tokenizer=tok)
+    got = generate(model, tok, messages, max_new_tokens=20, batch_size=4, stop=stop, progress=False)
+    assert got == expected and any(stop in t for t in got)
+
+
+def test_rollouts_reuse_the_prompt_cache_and_end_with_eos_after_stop(embedded):
+    model, tok = embedded
+    rows = [tok(chat_text(tok, build_messages(q)), add_special_tokens=False)["input_ids"] for q in QUESTIONS[:2]]
+    ids, mask, _ = layout([rows[0], rows[0], rows[1], rows[1]], tok.pad_token_id, share_prefix=False)
+    kw = dict(max_new_tokens=16, do_sample=False, pad_token_id=tok.pad_token_id)
+    with torch.no_grad():
+        plain = model.generate(input_ids=ids, attention_mask=mask, **kw)
+        fast = fast_generate(model, tok, ids, mask, **kw)
+        stopped = fast_generate(model, tok, ids, mask, stop=" the", **kw)
+    assert torch.equal(plain, fast)
+    eos = model.generation_config.eos_token_id
+    eos = eos[0] if isinstance(eos, list) else eos
+    for row in stopped[:, ids.shape[1]:].tolist():
+        text = tok.decode(row, skip_special_tokens=True)
+        if " the" in text:  # EOS comes right after the token that completed the stop string
+            cut = next(i for i in range(len(row)) if " the" in tok.decode(row[:i + 1], skip_special_tokens=True))
+            assert row[cut + 1] == eos
+
+
+def test_end_after_stop_ignores_the_prompt():
+    class Tok:
+        def batch_decode(self, ids):
+            return ["</response>" if 5 in r else "x" for r in ids.tolist()]
+
+    proc = EndAfterStop(Tok(), "</response>", eos_id=0)
+    scores = torch.zeros(1, 3)
+    assert torch.equal(proc(torch.tensor([[5, 1]]), scores), scores)  # the stop string in the prompt: no effect
+    forced = proc(torch.tensor([[5, 1, 5]]), scores)
+    assert forced[0, 0] == 0 and torch.isinf(forced[0, 1:]).all()
