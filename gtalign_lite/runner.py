@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import copy
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -29,9 +30,39 @@ def clean(nb):
     return nb
 
 
+class PeakRSS:
+    """Peak resident memory of this process's children (the papermill kernel and what it starts), polled."""
+
+    def __init__(self, every: float = 0.2):
+        self.every, self.peak, self._stop = every, 0, threading.Event()
+
+    def _poll(self):
+        import psutil  # installed with ipython (the notebooks extra)
+
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for child in me.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:  # the child ended between listing and reading
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.every)
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
 def run(profile: str, run_dir: str | None = None, only=None, overrides: dict | None = None, store: bool = False,
-        figures: bool = True) -> list[tuple[str, float]]:
-    """Execute the notebooks in order into the run folder, print the time per notebook, copy figures."""
+        figures: bool = True) -> list[tuple[str, float, float]]:
+    """Execute the notebooks in order into the run folder, print time and peak RSS per notebook, copy figures."""
     import nbformat
     import papermill as pm
 
@@ -48,11 +79,13 @@ def run(profile: str, run_dir: str | None = None, only=None, overrides: dict | N
         print(f"[{time.strftime('%H:%M:%S')}] {name} ...", flush=True)
         start = time.time()
         declared = pm.inspect_notebook(str(src))  # pass only what this notebook's parameters cell declares
-        pm.execute_notebook(str(src), str(dst), parameters={k: v for k, v in params.items() if k in declared},
-                            kernel_name="python3", cwd=str(ROOT),
-                            progress_bar=False, log_output=False)
-        times.append((name, time.time() - start))
-        print(f"[{time.strftime('%H:%M:%S')}] {name} done in {times[-1][1]:.0f} s", flush=True)
+        with PeakRSS() as mem:
+            pm.execute_notebook(str(src), str(dst), parameters={k: v for k, v in params.items() if k in declared},
+                                kernel_name="python3", cwd=str(ROOT),
+                                progress_bar=False, log_output=False)
+        times.append((name, time.time() - start, mem.peak / 2**30))
+        print(f"[{time.strftime('%H:%M:%S')}] {name} done in {times[-1][1]:.0f} s, peak RSS {times[-1][2]:.2f} GiB",
+              flush=True)
         if store:
             nbformat.write(clean(nbformat.read(dst, as_version=4)), src)
     if figures:
@@ -60,10 +93,10 @@ def run(profile: str, run_dir: str | None = None, only=None, overrides: dict | N
         target.mkdir(parents=True, exist_ok=True)
         for png in sorted((out_dir / "figures").glob("*.png")):
             shutil.copy2(png, target / png.name)
-    print("\nseconds per notebook (profile %s):" % params["profile"])
-    for name, secs in times:
-        print(f"  {name:<24} {secs:7.0f}")
-    print(f"  {'total':<24} {sum(s for _, s in times):7.0f}")
+    print("\nseconds and peak RSS (GiB, the kernel and its children) per notebook (profile %s):" % params["profile"])
+    for name, secs, gib in times:
+        print(f"  {name:<24} {secs:7.0f} {gib:7.2f}")
+    print(f"  {'total / max':<24} {sum(t[1] for t in times):7.0f} {max((t[2] for t in times), default=0):7.2f}")
     return times
 
 
