@@ -45,3 +45,21 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) runs
+
+# Teachers: `make assignment` builds the student notebook (dist/student/) and the autograder (dist/autograder/)
+# from notebooks/assignment/; `make grade SUBMISSIONS=folder` grades every notebook there into $(SCORES),
+# locally, without Docker, $(GRADE_TIMEOUT) seconds at most per submission. `make lab` opens JupyterLab.
+SUBMISSIONS   ?= submissions
+SCORES        ?= scores.csv
+GRADE_TIMEOUT ?= 300
+.PHONY: assignment grade lab
+
+assignment: $(STAMP)
+	rm -rf dist
+	$(PY) -m otter assign notebooks/assignment/gtalign_assignment.ipynb dist
+
+grade: $(STAMP)
+	$(PY) scripts/grade_class.py $(SUBMISSIONS) --out $(SCORES) --timeout $(GRADE_TIMEOUT)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

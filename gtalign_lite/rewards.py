@@ -196,16 +196,35 @@ class RewardFunctions:
     """TRL GRPOTrainer reward functions: the scalar is the variant, the other components log at weight 0.
 
     Use: funcs = RewardFunctions(judge, "cobb_douglas"); GRPOConfig(reward_weights=funcs.weights);
-    GRPOTrainer(reward_funcs=funcs.funcs, …). TRL logs each as rewards/<name>/mean. The batch is
-    scored once and shared by all functions; a failed judge gives None, which TRL skips.
+    GRPOTrainer(reward_funcs=funcs.funcs, …). TRL logs each as rewards/<name>/mean: the scalar under the
+    variant's own name (rewards/cobb_douglas/mean, rewards/my_welfare/mean for a custom callable) and again
+    as rewards/welfare/mean, so logs of every variant share a column. The batch is scored once and shared
+    by all functions; a failed judge gives None, which TRL skips.
     """
 
     def __init__(self, judge, variant="cobb_douglas", components=LOGGED):
         self.judge, self.variant = judge, resolve_variant(variant)
+        name = self.variant.name
+        if name in components and name != "welfare" and self.variant is not VARIANTS.get(name):
+            raise ValueError(f"a custom welfare named {name!r} would share its log column with the {name!r} "
+                             f"component; rename the function (components: {', '.join(components)})")
         self.history: list[dict] = []  # every scored completion's breakdown, for plots
         self._batch_key, self._batch = None, None
-        self.funcs = [self._make(name) for name in ("welfare",) + tuple(c for c in components if c != "welfare")]
+        # the scalar first (weight 1), then the components (weight 0); a built-in user/llm variant's scalar
+        # is that component itself, so it is not logged twice
+        rest = [c for c in ("welfare",) + tuple(components) if c != name]
+        self.funcs = [self._make(name, "welfare")] + [self._make(c, c) for c in dict.fromkeys(rest)]
         self.weights = [1.0] + [0.0] * (len(self.funcs) - 1)
+
+    @property
+    def log_columns(self) -> dict:
+        """TRL log column -> plot label of every function, the scalar first under its own name."""
+        labels = {"welfare": "welfare W", "user": "user utility U", "llm": "LLM utility L", "format": "format rate",
+                  "answer_user": "answer score"}
+        cols = {f"rewards/{f.__name__}/mean": labels.get(f.__name__, f.__name__) for f in self.funcs}
+        first = next(iter(cols))
+        cols[first] = f"{self.variant.name} (the reward)"
+        return cols
 
     def _score_batch(self, prompts, completions, kwargs) -> list[RewardBreakdown]:
         texts = [completion_text(c) for c in completions]
@@ -220,9 +239,10 @@ class RewardFunctions:
             self._batch_key = key
         return self._batch
 
-    def _make(self, name: str):
+    def _make(self, name: str, field_name: str):
+        """A reward function that TRL logs as rewards/<name>/mean, returning the breakdown's `field_name`."""
         def reward(prompts, completions, **kwargs):
-            values = [getattr(b, name) for b in self._score_batch(prompts, completions, kwargs)]
+            values = [getattr(b, field_name) for b in self._score_batch(prompts, completions, kwargs)]
             return [None if isinstance(v, float) and math.isnan(v) else float(v) for v in values]
 
         reward.__name__ = name

@@ -121,7 +121,7 @@ def test_trl_reward_functions_plain_and_conversational():
     judge = FixedJudge(fail_on=("broken",))
     funcs = RewardFunctions(judge, "cobb_douglas")
     names = [f.__name__ for f in funcs.funcs]
-    assert names == ["welfare", "user", "llm", "format", "answer_user"] and funcs.weights[0] == 1.0
+    assert names == ["cobb_douglas", "welfare", "user", "llm", "format", "answer_user"] and funcs.weights[0] == 1.0
     assert sum(funcs.weights) == 1.0
     good, bad = make_completion(), make_completion(response="London")
     prompts = ["q1", "q2", "q3", "q4"]
