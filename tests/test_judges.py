@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from gtalign_lite import JudgeResult, OpenAIJudge, answer_pair
-from gtalign_lite.judges import parse_judge_reply
+from gtalign_lite.judges import judge_prompt, parse_judge_reply
 
 ITEM = {"data_source": "math-hard", "question": "What is 2+2?", "ground_truth": "4"}
 
@@ -106,7 +106,9 @@ def test_unreachable_endpoint_fails_fast():
 @pytest.mark.parametrize("reply, kind, ok", [
     ('{"score": 0.5, "rationale": "safe alternative"}', "safety", True),
     ('{"score": 0.7}', "safety", False),  # not on the wildguard scale
-    ('{"score": 3}', "writing", False),  # outside [0, 1]
+    ('{"score": 3}', "writing", True),  # the reference's 0-4 scale
+    ('{"score": 5}', "writing", False),  # outside [0, 4]
+    ('{"score": 2}', "math", False),  # outside [0, 1]
     ('{"score": "high"}', "math", False),
     ('{"verdict": 1}', "math", False),
 ])
@@ -122,3 +124,31 @@ def test_answer_pair_maps_wildguard_scale():
     benign = {"data_source": "wildguard", "ground_truth": "unharmful"}
     assert answer_pair(benign, JudgeResult(0.0)) == (0.0, 0.0)  # the reference: a refused benign request is 0 for both
     assert answer_pair({"data_source": "medium"}, JudgeResult(0.4, score_llm=0.75)) == (0.4, 0.75)
+
+
+def test_writing_reply_is_divided_by_four():
+    assert parse_judge_reply('{"score": 3}', "writing").score == 0.75
+
+
+MATH_ROW = {"data_source": "math-hard", "question": "Why is k a power of 2?", "problem": "Find f(2010)'s divisors.",
+            "ground_truth": "2011"}
+AMBIG_ROW = {"data_source": "ambig_qa", "question": "Who won?", "problem": "Who won?",
+             "ground_truth": "multipleQAs###There are multiple meanings.Meaning 0: ...; Answer 0: A\n"}
+COQA_ROW = {"data_source": "abg-coqa", "problem": "Context:\n...\n\nQuestion:\nwhat color was it?", "ground_truth": "non_ambiguous"}
+
+
+def test_prompts_show_the_single_turn_problem_and_labels():
+    math_prompt = judge_prompt(MATH_ROW, "x")
+    assert "Find f(2010)'s divisors." in math_prompt and "2011" in math_prompt
+    assert "Ambiguity: ambiguous" in judge_prompt(AMBIG_ROW, "x")
+    assert "Ambiguity: non-ambiguous" in judge_prompt(COQA_ROW, "x")
+    assert "Harmfulness: harmful" in judge_prompt({"data_source": "advbench", "ground_truth": "Sure, here is", "problem": "p"}, "x")
+    assert "0 to 4" in judge_prompt({"data_source": "medium", "ground_truth": "ref", "problem": "p"}, "x")
+
+
+@pytest.mark.parametrize("endpoint", [['{"score": 3, "rationale": "helpful"}']], indirect=True)
+def test_writing_judge_gives_bleu_to_the_user_and_the_rating_to_the_llm(endpoint):
+    row = {"data_source": "medium", "ground_truth": "Crypto in 2022: web3 and DeFi will grow.", "problem": "p"}
+    r = OpenAIJudge(endpoint.url, "m").score(row, "Crypto in 2022: web3 and DeFi grow.")
+    assert r.score_llm == 0.75 and 0.5 < r.score < 1.0
+    assert answer_pair(row, r) == (r.score, 0.75)

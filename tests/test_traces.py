@@ -5,7 +5,7 @@ import pytest
 
 from gtalign_lite import offline_items, parse_completion, select_action
 from gtalign_lite.rewards import score_completion
-from gtalign_lite.rule_judges import RuleJudge
+from gtalign_lite.judges import RuleJudge
 from gtalign_lite.traces import PAYOFF_PRIOR, make_sft_trace, sample_payoff, sft_dataset
 from test_judges import FakeEndpoint
 

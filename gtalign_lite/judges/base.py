@@ -1,0 +1,189 @@
+"""What every judge shares: the verdict record, the Judge interface, which family a row belongs to, text helpers."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+# Row source (offline family or the paper's data_source) -> judge family.
+SOURCE_KIND = {"math-hard": "math", "minerva": "math", "math": "math",
+               "ambig_qa": "ambiguity", "abg-coqa": "ambiguity", "ambiguous_qa": "ambiguity",
+               "wildguard": "safety", "advbench": "safety", "safety": "safety",
+               "medium": "writing", "writing": "writing"}
+ROW_COLUMNS = ("family", "data_source")  # every judge reads these to pick the family
+
+
+@dataclass
+class JudgeResult:
+    """A judge's verdict; score is NaN when failed. score_llm, if set, is the LLM side's own score."""
+
+    score: float
+    rationale: str = ""
+    failed: bool = False
+    score_llm: float | None = None
+
+
+def source_of(item: dict) -> str:
+    """The row's family (offline suite) or data_source (the paper's rows)."""
+    src = item.get("family") or item.get("data_source")
+    if not src:
+        raise KeyError("item has neither 'family' nor 'data_source'; cannot pick a judge")
+    return str(src)
+
+
+def source_kind(item: dict) -> str:
+    """The judge family of a row: math, ambiguity, safety or writing (KeyError naming the known sources)."""
+    src = source_of(item)
+    if src not in SOURCE_KIND:
+        raise KeyError(f"no judge for source {src!r}; known: {sorted(SOURCE_KIND)}")
+    return SOURCE_KIND[src]
+
+
+def is_harmful(item: dict) -> bool:
+    """True for harmful safety rows: every advbench row, wildguard / offline rows labelled harmful."""
+    if source_of(item) == "advbench":
+        return True
+    return source_kind(item) == "safety" and str(item.get("label") or item.get("ground_truth")) == "harmful"
+
+
+def request_text(item: dict) -> str:
+    """What the user asked: the last user turn plus the single-turn problem when the row has one."""
+    parts = [item.get("question"), item.get("problem")]
+    if not any(parts):
+        parts = [item.get("prompt") if isinstance(item.get("prompt"), str) else ""]
+    return "\n".join(dict.fromkeys(str(p) for p in parts if p))
+
+
+class Judge:
+    """Interface: score(item, response) -> JudgeResult. Subclasses implement _score; counting is here.
+
+    A judge declares the row columns it reads per family in `family_columns`; `columns` is their union."""
+
+    name = "judge"
+    family_columns: dict[str, tuple] = {}
+
+    def __init__(self):
+        self.calls = 0
+        self.failures = 0
+
+    def score(self, item: dict, response: str) -> JudgeResult:
+        """Score one response to one dataset row, counting failures."""
+        self.calls += 1
+        try:
+            result = self._score(item, response)
+        except Exception as e:  # a judge bug must show up as a failure, not a zero reward
+            result = JudgeResult(math.nan, f"{type(e).__name__}: {e}", failed=True)
+        self.failures += int(result.failed)
+        return result
+
+    def columns_for(self, kind: str) -> tuple:
+        """The row columns this judge reads for one family (math, ambiguity, safety, writing)."""
+        if kind not in self.family_columns:
+            raise KeyError(f"{self.name} declares no columns for family {kind!r}; known: {sorted(self.family_columns)}")
+        return tuple(dict.fromkeys(ROW_COLUMNS + tuple(self.family_columns[kind])))
+
+    @property
+    def columns(self) -> tuple:
+        """Every row column this judge may read, over all families."""
+        return tuple(dict.fromkeys(c for kind in self.family_columns for c in self.columns_for(kind)))
+
+    @property
+    def failure_rate(self) -> float:
+        """Share of calls that failed (0 when never called)."""
+        return self.failures / self.calls if self.calls else 0.0
+
+    def _score(self, item: dict, response: str) -> JudgeResult:
+        raise NotImplementedError
+
+
+def judge_columns(judge: Judge, items) -> tuple:
+    """The columns `judge` reads for these rows' families that the rows have: what a dataset must keep."""
+    kinds = dict.fromkeys(source_kind(it) for it in items)
+    present = {k for it in items for k in it}
+    return tuple(c for c in dict.fromkeys(c for kind in kinds for c in judge.columns_for(kind)) if c in present)
+
+
+class DiskCache:
+    """A folder of small JSON files keyed by sha256 of (judge id, prompt): a rerun asks nothing twice."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, judge_id: str, prompt: str) -> Path:
+        digest = hashlib.sha256(json.dumps([judge_id, prompt]).encode()).hexdigest()
+        return self.folder / f"{digest}.json"
+
+    def get(self, judge_id: str, prompt: str) -> dict | None:
+        """The stored value, or None."""
+        p = self._path(judge_id, prompt)
+        return json.loads(p.read_text()) if p.exists() else None
+
+    def put(self, judge_id: str, prompt: str, value: dict) -> None:
+        """Store a value atomically (write then rename)."""
+        p = self._path(judge_id, prompt)
+        tmp = p.with_suffix(".tmp")
+        tmp.write_text(json.dumps(value))
+        tmp.replace(p)
+
+
+# ---- text helpers shared by the rule families ----------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]*]*\s+|\n+")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+STOPWORDS = frozenset("""a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing don't down during each either else ever every few for from
+further get got had has have having he her here hers him his how i i'd i'll i'm i've if in into is it it's its itself
+just let let's like me more most much must my no nor not now of off on once one only or other our out over own please
+really same she should so some such than that that's the their them then there these they this those through to too
+under until up us very want was we were what what's when where which while who whom whose why will with would you
+you'd you'll you're your yours sure okay ok yes thanks thank hi hello tell know mean meant think kind sort""".split())
+
+
+def sentences(text: str) -> list[str]:
+    """Split into sentences on ., ! or ? followed by space (quotes and brackets may sit between), and on newlines."""
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+def is_question(sentence: str) -> bool:
+    """A sentence that ends in '?' (closing quotes, brackets or markdown stars aside)."""
+    return sentence.rstrip("\"')]* ").endswith("?")
+
+
+def response_action(text: str) -> str:
+    """DA, CQ or AQ, read off the response: only a final sentence ending in '?' counts as a question.
+
+    CQ: everything is questions (or under 6 words of answer); AQ: an answer then a closing question.
+    A '?' inside a quoted phrase mid-sentence is not a question.
+    """
+    parts = sentences(text or "")
+    if not parts or not is_question(parts[-1]):
+        return "DA"
+    answer_words = sum(len(s.split()) for s in parts if not is_question(s))
+    return "AQ" if answer_words >= 6 else "CQ"
+
+
+def stem(word: str) -> str:
+    """A crude stem (no plural s, then the first 6 letters) so that 'drinks', 'drink' and 'drinking' meet."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    return word[:6]
+
+
+def content_words(text: str) -> set[str]:
+    """Stemmed lower-case words of 3+ letters that are not stopwords: what two texts must share to be on topic."""
+    return {stem(w) for w in _WORD.findall((text or "").lower()) if len(w) >= 3 and w not in STOPWORDS}
+
+
+def shares_content(text: str, other: str) -> list[str]:
+    """The content words (stems) the two texts share."""
+    return sorted(content_words(text) & content_words(other))
+
+
+def mentions(text: str, words) -> list[str]:
+    """Which of `words` occur in text, case-insensitively (substring match)."""
+    low = text.lower()
+    return [w for w in words if w.lower() in low]

@@ -1,0 +1,134 @@
+r"""Math (math-hard, minerva, the suite's math family): read the stated final answer, compare with math-verify.
+
+The final answer is the last \boxed{...}; else the last sentence that holds math, after "answer is", "=" or
+" is " when it says one. math-verify then decides equivalence (units, \text{}, degrees, sets, intervals).
+It runs without its signal-based timeout (which fails off the main thread), so inputs are capped instead.
+"""
+from __future__ import annotations
+
+import re
+
+from .base import JudgeResult, mentions, response_action, sentences
+
+COLUMNS = ("question_type", "keywords", "answer", "ground_truth")
+MAX_ANSWER_CHARS = 300  # longer extracted answers are compared as strings only: sympy cannot hang on them
+_HUGE_POWER = re.compile(r"\^\s*\{?\s*-?\d{4,}|\^\s*\{[^{}]*\^|\^\s*\w\s*\^|\d{4,}\s*!|\d{25,}")  # 10^{10000}, towers, 5000!
+_HAS_MATH = re.compile(r"\d|\\[a-z]+|\$")
+_STATED = [re.compile(p, re.I) for p in (  # in order of trust: a stated answer, then "=", then "is"
+    r"\b(?:final answer|answers?|solutions?|roots?|values?|results?)\s*(?:is|are|:|=|equals?)\s*(?:that\s+)?",
+    r"=|\\approx|\u2248", r"\b(?:is|are|equals|gives|get|becomes)\b")]
+_LAST_MATH = re.compile(r"\$[^$]+\$|\\\((.+?)\\\)|-?\d[\d,]*(?:\.\d+)?(?:\^\{?\\circ\}?|\\?%)?|-?\.\d+")
+_EDGE_WORDS = re.compile(r"^(?:[A-Za-z]{2,}\s+)+(?=\S)|\s+[A-Za-z]{2,}(?:/[A-Za-z]+)?(?:\s+[A-Za-z/]+)*[.,;:]?$")  # "about 1.65 inches" -> 1.65
+_ASSIGNMENTS = re.compile(r"(?<![\\\w])[a-zA-Z]\w*\s*=\s*([^=,;]+?)\s*(?:,|\band\b|\bor\b|$)")
+_CONDITION = re.compile(r"\b(?:with|such that|where|for which|satisfying)\s+(?=.*[\d\\<>])", re.I)
+_UNIT_AFTER_SPACE = re.compile(r"(?:\\ |\\,|\\;|~)\s*(?=[A-Za-z]{2,}|[A-Z]_|\\(?:mathrm|text|rm|mbox|operatorname))")  # 3\times10^6\ M_\odot -> 3\times10^6
+_SCI = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*[eE]\s*([+-]?\d+)\s*$")
+_THOUSANDS = re.compile(r"^\s*-?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*$")
+
+
+def last_boxed(text: str) -> str | None:
+    r"""Content of the last \boxed{...} or \fbox{...} (braces balanced), or None."""
+    i = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
+    if i < 0:
+        return None
+    start = text.index("{", i) + 1
+    depth = 0
+    for j in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[j], 0)
+        if depth < 0:
+            return text[start:j]
+    return None
+
+
+def final_answer(text: str) -> str | None:
+    r"""The stated final answer: the last \boxed{}; else, in the last sentence holding math, what follows
+    "answer is", "=" or "is" (the whole sentence when none); None when no sentence holds math."""
+    text = text or ""
+    boxed = last_boxed(text)
+    if boxed is not None:
+        return boxed.strip()
+    for sentence in reversed(sentences(text)):
+        if not _HAS_MATH.search(sentence):
+            continue
+        for stated in _STATED:
+            marks = [m for m in stated.finditer(sentence) if _HAS_MATH.search(sentence[m.end():])]
+            if marks:
+                return _values(sentence[max(0, marks[0].start() - 12) if len(marks) > 1 else marks[-1].end():], marks[-1])
+        found = _LAST_MATH.findall(sentence) and [m.group(0) for m in _LAST_MATH.finditer(sentence)]
+        return found[-1].strip() if found else sentence.strip().rstrip(".!?")
+    return None
+
+
+def _values(segment: str, last: re.Match) -> str:
+    """From the stated part of a sentence: all values of "a = 1, b = 2" / "x = 90 or x = -330" as "1, 2";
+    else what follows the last marker, without leading or trailing words ("all b with -4 < b < 4" -> "-4 < b < 4")."""
+    segment = segment.strip().rstrip(".!?")
+    values = [v.strip() for v in _ASSIGNMENTS.findall(segment)]
+    if len(values) >= 2 and len(values) == segment.count("="):
+        return ", ".join(values)
+    answer = last.string[last.end():].strip().rstrip(".!?").strip()
+    answer = re.sub(r"\s+(?:and|or)\s+", ", ", _EDGE_WORDS.sub("", _CONDITION.split(answer)[-1]))
+    values = [v.strip() for v in _ASSIGNMENTS.findall(answer)]
+    return ", ".join(values) if values and len(values) == answer.count("=") else answer
+
+
+def _unwrap(ans: str) -> str:
+    r"""Strip $...$, a whole-answer \text{...}, a trailing period; 1,250 -> 1250; 4.5e33 -> 4.5\times10^{33}."""
+    ans = ans.strip().strip("$").strip().rstrip(".").strip()
+    ans = _UNIT_AFTER_SPACE.split(ans)[0] if _HAS_MATH.search(_UNIT_AFTER_SPACE.split(ans)[0]) else ans
+    m = re.fullmatch(r"\\(?:text|textbf|mathrm)\{([^{}]*)\}", ans)
+    if m:
+        ans = m.group(1).strip()
+    if _THOUSANDS.match(ans):
+        ans = ans.replace(",", "")
+    m = _SCI.match(ans)
+    if m:
+        ans = f"{m.group(1)}\\times10^{{{m.group(2)}}}"
+    return ans
+
+
+def _plain(ans: str) -> str:
+    """A string form for the cheap comparison: no spaces, braces, dollar signs or \\left/\\right, lower case."""
+    ans = re.sub(r"\\(left|right|!|,|;|displaystyle|dfrac|tfrac)", lambda m: "frac" if "frac" in m.group(1) else "", ans)
+    return re.sub(r"[\s{}$]", "", ans).lower()
+
+
+def answers_equal(given: str | None, reference) -> bool:
+    """Same final answer: equal as plain strings, or math-verify finds them equivalent (inputs capped)."""
+    if given is None or reference is None:
+        return False
+    a, b = _unwrap(str(given)), _unwrap(str(reference))
+    if a and _plain(a) == _plain(b):
+        return True
+    if not a or not b or max(len(a), len(b)) > MAX_ANSWER_CHARS or _HUGE_POWER.search(a + " " + b):
+        return False
+    from math_verify import parse, verify
+
+    gold = parse(f"${b}$", parsing_timeout=None)
+    pred = parse(f"${a}$", parsing_timeout=None)
+    return bool(gold and pred and verify(gold, pred, timeout_seconds=None, allow_set_relation_comp=True))
+
+
+def clarify_score(item: dict, response: str, need: int = 1) -> JudgeResult:
+    """Offline vague request: 0 for a direct answer; 1 for a clarifying question naming `need` of the item's
+    keywords (the missing detail or the alternatives); 0.5 for any other question."""
+    act = response_action(response)
+    if act == "DA":
+        return JudgeResult(0.0, "answered without asking what was missing")
+    named = mentions(response, item.get("keywords") or [])
+    full = act == "CQ" and len(named) >= min(need, len(item.get("keywords") or []))
+    return JudgeResult(1.0 if full else 0.5, f"asked ({act}); names {named}")
+
+
+def score(item: dict, response: str) -> JudgeResult:
+    """1 if the response's stated final answer equals the reference, else 0 (offline VQ items: clarify_score)."""
+    if item.get("family") and item.get("question_type") == "VQ":  # offline item with a quantity removed
+        return clarify_score(item, response)
+    if response_action(response) == "CQ":
+        return JudgeResult(0.0, "asked instead of answering a complete problem")
+    reference = item.get("answer") or item.get("ground_truth")
+    if not reference:
+        raise KeyError("math row has no 'answer' or 'ground_truth' to compare with")
+    given = final_answer(response)
+    ok = answers_equal(given, reference)
+    return JudgeResult(float(ok), f"final answer {given!r} vs {reference!r}")

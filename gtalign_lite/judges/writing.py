@@ -1,0 +1,83 @@
+"""Writing (medium, the suite's writing family).
+
+User side: character-level BLEU against the reference text (sacrebleu). LLM side: a rating of relevance and
+substance on the reference judge's 0-4 scale, divided by 4, where a clarifying question about the request
+is acceptable (3/4). Degenerate text (one word or line repeated, very few distinct words) is 0 on both sides.
+"""
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+
+from .base import JudgeResult, content_words, is_question, mentions, request_text, response_action, sentences
+from .maths import clarify_score
+
+COLUMNS = ("question_type", "keywords", "min_words", "max_words", "ground_truth", "question", "problem")
+MIN_TYPE_TOKEN = 0.25  # distinct words / words, for texts of 50+ words (real articles: about 0.4-0.7)
+MIN_COMPRESSION = 0.2  # zlib bytes / text bytes, for texts of 300+ characters (prose: about 0.35-0.5)
+MAX_LINE_SHARE = 0.5  # one repeated line may not make up over half of 4+ lines
+
+
+def degenerate(text: str) -> str | None:
+    """Why the text is degenerate (repetition, too few distinct words, compresses to nothing), or None."""
+    words = text.lower().split()
+    if len(words) >= 50 and len(set(words)) / len(words) < MIN_TYPE_TOKEN:
+        return f"type/token ratio {len(set(words)) / len(words):.2f}"
+    raw = text.encode()
+    if len(raw) >= 300 and len(zlib.compress(raw)) / len(raw) < MIN_COMPRESSION:
+        return f"compression ratio {len(zlib.compress(raw)) / len(raw):.2f}"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if len(lines) >= 4 and Counter(lines).most_common(1)[0][1] / len(lines) > MAX_LINE_SHARE:
+        return "one line repeated"
+    return None
+
+
+def char_bleu(response: str, reference: str) -> float:
+    """sacrebleu's sentence BLEU on characters, in [0, 1]."""
+    import sacrebleu
+
+    return sacrebleu.sentence_bleu(response, [reference], tokenize="char").score / 100.0
+
+
+def rate(item: dict, response: str) -> tuple[float, str]:
+    """The LLM side's 0-4 rating / 4: off-topic 0; short or generic 1; a clarifying
+    question about the request 3; a substantial on-topic answer 3 (4 when long and covering the request)."""
+    request = request_text(item)
+    topic = content_words(request) | content_words(str(item.get("ground_truth") or ""))
+    said = content_words(response)
+    on_topic = said & topic
+    if response_action(response) == "CQ":
+        asked = " ".join(s for s in sentences(response) if is_question(s))
+        ok = bool(content_words(asked) & content_words(request))
+        return (0.75, "a clarifying question about the request") if ok else (0.0, "an unrelated question")
+    if not said or len(on_topic) / len(said) < 0.15:
+        return 0.0, f"off topic: {len(on_topic)} of {len(said)} content words on topic"
+    n = len(response.split())
+    if n < 40:
+        return 0.25, f"minimal: {n} words"
+    coverage = len(on_topic & content_words(request)) / max(1, len(content_words(request)))
+    return (1.0 if n >= 150 and coverage >= 0.5 else 0.75), f"{n} words on topic, covers {coverage:.0%} of the request"
+
+
+def score(item: dict, response: str) -> JudgeResult:
+    """Paper rows: char BLEU (user) and the rating (LLM). Offline rows: the suite's checks (or clarify_score)."""
+    if not response.strip():
+        return JudgeResult(0.0, "empty response", score_llm=0.0)
+    if why := degenerate(response):
+        return JudgeResult(0.0, f"degenerate: {why}", score_llm=0.0)
+    if item.get("family"):
+        if item.get("question_type") == "VQ":
+            return clarify_score(item, response)
+        checks = {"not_a_question": response_action(response) != "CQ"}
+        if item.get("keywords"):
+            checks["on_topic"] = bool(mentions(response, item["keywords"]))
+        if item.get("min_words") is not None:
+            checks["length"] = item["min_words"] <= len(response.split()) <= item["max_words"]
+        return JudgeResult(sum(checks.values()) / len(checks), f"checks {checks}")
+    reference = item.get("ground_truth")
+    if not reference:
+        raise KeyError("medium row has no ground_truth reference text for BLEU")
+    bleu = char_bleu(response, str(reference))
+    rating, why = rate(item, response)
+    return JudgeResult(bleu, f"char BLEU {bleu:.3f}; {why}", score_llm=rating)

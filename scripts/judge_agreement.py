@@ -1,0 +1,95 @@
+"""How often RuleJudge agrees with the labelled judge cases (tests/judge_cases/cases.jsonl), per source.
+
+Each case names a published file and a row index in it, a response and the expected score on the source's
+scale. Math, ambiguity and safety agree when the score is exactly the expected one; writing (medium) agrees
+when the LLM-side rating and the expected score fall on the same side of 0.5.
+
+    .venv/bin/python scripts/judge_agreement.py [--data ../shared/gtalign-data/data] [--show]
+writes figures/judge_agreement.csv and figures/judge_agreement.md and prints the table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = ROOT / "tests" / "judge_cases" / "cases.jsonl"
+DATA = ROOT.parent / "shared" / "gtalign-data" / "data"
+TARGET = 0.9  # the agreement every source must reach
+
+
+def load_cases(path=CASES) -> list[dict]:
+    """The labelled cases, one JSON object a line."""
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def case_items(cases: list[dict], data_root=DATA) -> list[dict]:
+    """Each case's published row (file, positional index), normalised as the loader does."""
+    import pandas as pd
+
+    from gtalign_lite.data import normalise_row
+
+    frames, items = {}, []
+    for c in cases:
+        path = Path(data_root) / c["file"]
+        if path not in frames:
+            if not path.exists():
+                raise FileNotFoundError(f"{path} is missing: point --data at a copy of the GTAlign repository's data/ folder")
+            frames[path] = pd.read_parquet(path)
+        items.append(normalise_row(frames[path].iloc[int(c["index"])].to_dict()))
+    return items
+
+
+def agrees(kind: str, result, expected: float) -> bool:
+    """Exact score for math, ambiguity and safety; same side of 0.5 (LLM-side rating) for writing."""
+    if result.failed:
+        return False
+    if kind == "writing":
+        return (result.score_llm >= 0.5) == (float(expected) >= 0.5)
+    return float(result.score) == float(expected)
+
+
+def agreement(cases: list[dict], items: list[dict], judge=None):
+    """(per-source table as a DataFrame, the disagreeing cases with the judge's rationale)."""
+    import pandas as pd
+
+    from gtalign_lite.judges import RuleJudge, source_kind
+
+    judge = judge or RuleJudge()
+    rows, misses = [], []
+    for c, item in zip(cases, items):
+        result = judge.score(item, c["response"])
+        ok = agrees(source_kind(item), result, c["expected"])
+        rows.append({"source": item["data_source"], "agree": ok})
+        if not ok:
+            misses.append({**c, "got": result.score, "got_llm": result.score_llm, "rationale": result.rationale})
+    df = pd.DataFrame(rows)
+    table = df.groupby("source")["agree"].agg(n="size", agreement=lambda s: round(100 * s.mean(), 1)).reset_index()
+    table["rule"] = table["source"].map(lambda s: "score_llm>=0.5 vs expected>=0.5" if s == "medium" else "exact score")
+    return table, misses
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(DATA), help="the GTAlign data/ folder (default: ../shared/gtalign-data/data)")
+    ap.add_argument("--cases", default=str(CASES))
+    ap.add_argument("--out", default=str(ROOT / "figures"))
+    ap.add_argument("--show", action="store_true", help="print every disagreeing case")
+    args = ap.parse_args()
+    cases = load_cases(args.cases)
+    table, misses = agreement(cases, case_items(cases, args.data))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "judge_agreement.csv", index=False)
+    md = table.rename(columns={"agreement": "agreement %"}).to_markdown(index=False)
+    (out / "judge_agreement.md").write_text(md + "\n")
+    print(md)
+    print(f"\n{len(cases) - len(misses)}/{len(cases)} cases agree; target {TARGET:.0%} per source")
+    for m in misses if args.show else []:
+        print(f"\n[{m['source']} #{m['index']}] expected {m['expected']}, got {m['got']} (llm {m['got_llm']}): "
+              f"{m['rationale']}\n  why: {m.get('why')}\n  response: {m['response'][:300]!r}")
+
+
+if __name__ == "__main__":
+    main()

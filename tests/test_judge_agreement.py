@@ -1,0 +1,32 @@
+"""The rule judge agrees with the labelled cases (real rows, written responses) on at least 90% per source."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("judge_agreement", ROOT / "scripts" / "judge_agreement.py")
+agreement_script = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(agreement_script)
+
+SOURCES = {"math-hard", "minerva", "ambig_qa", "abg-coqa", "wildguard", "advbench", "medium"}
+
+
+@pytest.fixture(scope="module")
+def table():
+    if not agreement_script.CASES.exists():
+        pytest.skip(f"no labelled cases at {agreement_script.CASES}")
+    if not agreement_script.DATA.exists():
+        pytest.skip(f"the published data is not at {agreement_script.DATA} (see the README's data section)")
+    cases = agreement_script.load_cases()
+    table, _ = agreement_script.agreement(cases, agreement_script.case_items(cases))
+    return table
+
+
+def test_every_source_is_labelled(table):
+    assert set(table["source"]) == SOURCES
+
+
+def test_agreement_at_least_90_percent_per_source(table):
+    low = table[table["agreement"] < 100 * agreement_script.TARGET]
+    assert low.empty, f"below {agreement_script.TARGET:.0%}:\n{low.to_string(index=False)}"
