@@ -13,7 +13,8 @@ import yaml
 from .config import PARAMS_DIR, load_profile, profiles
 
 ROOT = PARAMS_DIR.parent
-NOTEBOOKS = ("01_data", "02_payoff_prompting", "03_sft", "04_grpo_welfare", "05_evaluation", "06_pricing_adaptation")
+NOTEBOOKS = ("01_data", "02_payoff_prompting", "03_sft", "04_grpo_welfare", "05_evaluation", "06_pricing_adaptation",
+             "07_reference_runs")
 
 
 def clean(nb):
