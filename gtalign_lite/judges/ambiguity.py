@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .base import JudgeResult, content_words, is_question, mentions, response_action, sentences, shares_content
-from .maths import clarify_score
+from .base import (ABOUT_THE_USER, JudgeResult, clarify_score, content_words, is_question, mentions, response_action,
+                   sentences, shares_content)
 
 COLUMNS = ("question_type", "keywords", "label", "answer", "ground_truth", "question", "problem")
 _CLARIFY = re.compile(
@@ -21,8 +21,6 @@ _COVER = re.compile(
 _ENUMERATES = re.compile(  # an answer that names several things: "both", "two ...", "A; B", "A, and later B"
     r"\b(?:both|two|three|four|several|each|either|the other|another)\b|;|,\s*(?:and|or|but)\b|"
     r"\band (?:before|after|later|then|earlier)\b|\bwhile\b|\bwhereas\b", re.I)
-_ABOUT_THE_USER = re.compile(r"\b(?:do you (?:like|enjoy|prefer|love|often|usually)|(?:whether|if) you (?:like|enjoy|prefer)|"
-                             r"you prefer|your (?:favou?rite|own|plans?|budget)|have you ever|are you planning)\b", re.I)
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 _GOLD_ANSWER = re.compile(r"Answer \d+:\s*(.*?)\s*(?=\nMeaning \d+:|\Z)", re.S)
 _HEADERS = re.compile(r"^(?:Context|Previous Q&A|Question|Q|A):", re.M)
@@ -80,7 +78,7 @@ def clarifying_question(item: dict, response: str) -> str | None:
     which reading is meant), or None."""
     request = request_of(item)
     for s in sentences(response):
-        if is_question(s) and (_CLARIFY.search(s) or (shares_content(s, request) and not _ABOUT_THE_USER.search(s))):
+        if is_question(s) and (_CLARIFY.search(s) or (shares_content(s, request) and not ABOUT_THE_USER.search(s))):
             return s
     return None
 

@@ -143,6 +143,11 @@ under until up us very want was we were what what's when where which while who w
 you'd you'll you're your yours sure okay ok yes thanks thank hi hello tell know mean meant think kind sort""".split())
 
 
+# A question about the user rather than the request: "Do you like pizza?", "What's your favourite team?"
+ABOUT_THE_USER = re.compile(r"\b(?:do you (?:like|enjoy|prefer|love|often|usually)|(?:whether|if) you (?:like|enjoy|prefer)|"
+                            r"you prefer|your (?:favou?rite|own|plans?|budget)|have you ever|are you planning)\b", re.I)
+
+
 def sentences(text: str) -> list[str]:
     """Split into sentences on ., ! or ? followed by space (quotes and brackets may sit between), and on newlines."""
     return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
@@ -187,3 +192,14 @@ def mentions(text: str, words) -> list[str]:
     """Which of `words` occur in text, case-insensitively (substring match)."""
     low = text.lower()
     return [w for w in words if w.lower() in low]
+
+
+def clarify_score(item: dict, response: str, need: int = 1) -> JudgeResult:
+    """Offline vague request: 0 for a direct answer; 1 for a clarifying question naming `need` of the item's
+    keywords (the missing detail or the alternatives); 0.5 for any other question."""
+    act = response_action(response)
+    if act == "DA":
+        return JudgeResult(0.0, "answered without asking what was missing")
+    named = mentions(response, item.get("keywords") or [])
+    full = act == "CQ" and len(named) >= min(need, len(item.get("keywords") or []))
+    return JudgeResult(1.0 if full else 0.5, f"asked ({act}); names {named}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .base import JudgeResult, mentions, response_action, sentences
+from .base import JudgeResult, clarify_score, is_question, response_action, sentences
 
 COLUMNS = ("question_type", "keywords", "answer", "ground_truth")
 MAX_ANSWER_CHARS = 300  # longer extracted answers are compared as strings only: sympy cannot hang on them
@@ -17,11 +17,13 @@ _HAS_MATH = re.compile(r"\d|\\[a-z]+|\$")
 _STATED = [re.compile(p, re.I) for p in (  # in order of trust: a stated answer, then "=", then "is"
     r"\b(?:final answer|answers?|solutions?|roots?|values?|results?)\s*(?:is|are|:|=|equals?)\s*(?:that\s+)?",
     r"=|\\approx|\u2248", r"\b(?:is|are|equals|gives|get|becomes)\b")]
-_LAST_MATH = re.compile(r"\$[^$]+\$|\\\((.+?)\\\)|-?\d[\d,]*(?:\.\d+)?(?:\^\{?\\circ\}?|\\?%)?|-?\.\d+")
+_LAST_MATH = re.compile(r"\$[^$]+\$|\\\((.+?)\\\)|-?\d[\d,]*(?:\.\d+)?(?:[eE][+-]?\d+)?(?:\^\{?\\circ\}?|\\?%)?|-?\.\d+")
 _EDGE_WORDS = re.compile(r"^(?:[A-Za-z]{2,}\s+)+(?=\S)|\s+[A-Za-z]{2,}(?:/[A-Za-z]+)?(?:\s+[A-Za-z/]+)*[.,;:]?$")  # "about 1.65 inches" -> 1.65
 _ASSIGNMENTS = re.compile(r"(?<![\\\w])[a-zA-Z]\w*\s*=\s*([^=,;]+?)\s*(?:,|\band\b|\bor\b|$)")
+_ASSIGNMENT_RUN = re.compile(r"(?<![\\\w])[a-zA-Z]\w*\s*=\s*[^=,;]+?(?:\s*(?:,|\band\b|\bor\b)\s*[a-zA-Z]\w*\s*=\s*[^=,;]+?)+$")
 _CONDITION = re.compile(r"\b(?:with|such that|where|for which|satisfying)\s+(?=.*[\d\\<>])", re.I)
 _UNIT_AFTER_SPACE = re.compile(r"(?:\\ |\\,|\\;|~)\s*(?=[A-Za-z]{2,}|[A-Z]_|\\(?:mathrm|text|rm|mbox|operatorname))")  # 3\times10^6\ M_\odot -> 3\times10^6
+_LATEX_WORDS = re.compile(r"\\(?:text|mathrm|rm|mbox|operatorname)\s*\{[^{}]*\}|\\[A-Za-z]+")
 _SCI = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*[eE]\s*([+-]?\d+)\s*$")
 _THOUSANDS = re.compile(r"^\s*-?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*$")
 
@@ -42,7 +44,8 @@ def last_boxed(text: str) -> str | None:
 
 def final_answer(text: str) -> str | None:
     r"""The stated final answer: the last \boxed{}; else, in the last sentence holding math, what follows
-    "answer is", "=" or "is" (the whole sentence when none); None when no sentence holds math."""
+    "answer is", "=" or "is" (else the sentence when it is all math, else its last number or $...$); with no
+    math anywhere, the last statement's stated part when it is a short formula or one word; else None."""
     text = text or ""
     boxed = last_boxed(text)
     if boxed is not None:
@@ -50,26 +53,33 @@ def final_answer(text: str) -> str | None:
     for sentence in reversed(sentences(text)):
         if not _HAS_MATH.search(sentence):
             continue
+        if not re.search(r"[A-Za-z]{3,}", _LATEX_WORDS.sub("", sentence)):
+            return sentence.strip().rstrip(".")  # the sentence is itself an expression: "4.5e33", "\frac{1}{2}"
         for stated in _STATED:
             marks = [m for m in stated.finditer(sentence) if _HAS_MATH.search(sentence[m.end():])]
             if marks:
-                return _values(sentence[max(0, marks[0].start() - 12) if len(marks) > 1 else marks[-1].end():], marks[-1])
+                return _stated_part(sentence if stated is _STATED[1] else sentence[marks[-1].end():], marks[-1])
         found = _LAST_MATH.findall(sentence) and [m.group(0) for m in _LAST_MATH.finditer(sentence)]
         return found[-1].strip() if found else sentence.strip().rstrip(".!?")
+    statements = [s for s in sentences(text) if not is_question(s)]
+    if statements:  # no digits or LaTeX anywhere: a symbolic answer such as "-(ab + ac + bc)" or "MR = SRMC"
+        last = statements[-1].rstrip(".!")
+        mark = _STATED[0].search(last) or _STATED[2].search(last)
+        answer = last[mark.end():].strip() if mark else last
+        return answer if len(answer) <= 60 and (re.search(r"[=+*/^()<>-]", answer) or len(answer.split()) == 1) else None
     return None
 
 
-def _values(segment: str, last: re.Match) -> str:
-    """From the stated part of a sentence: all values of "a = 1, b = 2" / "x = 90 or x = -330" as "1, 2";
-    else what follows the last marker, without leading or trailing words ("all b with -4 < b < 4" -> "-4 < b < 4")."""
-    segment = segment.strip().rstrip(".!?")
-    values = [v.strip() for v in _ASSIGNMENTS.findall(segment)]
-    if len(values) >= 2 and len(values) == segment.count("="):
-        return ", ".join(values)
-    answer = last.string[last.end():].strip().rstrip(".!?").strip()
+def _stated_part(text: str, mark: re.Match) -> str:
+    """What a sentence states as the answer: every value of a closing run "a = 1, b = 2" / "x = 90 or x = -330"
+    (as "1, 2"); else what follows the last marker, less words around it ("all b with -4 < b < 4" -> "-4 < b < 4")."""
+    text = text.strip().rstrip(".!?")
+    run = _ASSIGNMENT_RUN.search(text)
+    if run and not _HAS_MATH.search(text[:run.start()]):
+        return ", ".join(v.strip() for v in _ASSIGNMENTS.findall(run.group(0)))
+    answer = mark.string[mark.end():].strip().rstrip(".!?").strip()
     answer = re.sub(r"\s+(?:and|or)\s+", ", ", _EDGE_WORDS.sub("", _CONDITION.split(answer)[-1]))
-    values = [v.strip() for v in _ASSIGNMENTS.findall(answer)]
-    return ", ".join(values) if values and len(values) == answer.count("=") else answer
+    return re.sub(r"^[a-zA-Z]\w*\s*=\s*", "", answer)
 
 
 def _unwrap(ans: str) -> str:
@@ -98,6 +108,11 @@ def answers_equal(given: str | None, reference) -> bool:
     if given is None or reference is None:
         return False
     a, b = _unwrap(str(given)), _unwrap(str(reference))
+    golds = [b] + ([_unwrap(b.rsplit("=", 1)[1])] if b.count("=") == 1 and "=" not in a else [])  # "dM/dt = ..."
+    return any(_equal(a, g) for g in golds)
+
+
+def _equal(a: str, b: str) -> bool:
     if a and _plain(a) == _plain(b):
         return True
     if not a or not b or max(len(a), len(b)) > MAX_ANSWER_CHARS or _HUGE_POWER.search(a + " " + b):
@@ -107,17 +122,6 @@ def answers_equal(given: str | None, reference) -> bool:
     gold = parse(f"${b}$", parsing_timeout=None)
     pred = parse(f"${a}$", parsing_timeout=None)
     return bool(gold and pred and verify(gold, pred, timeout_seconds=None, allow_set_relation_comp=True))
-
-
-def clarify_score(item: dict, response: str, need: int = 1) -> JudgeResult:
-    """Offline vague request: 0 for a direct answer; 1 for a clarifying question naming `need` of the item's
-    keywords (the missing detail or the alternatives); 0.5 for any other question."""
-    act = response_action(response)
-    if act == "DA":
-        return JudgeResult(0.0, "answered without asking what was missing")
-    named = mentions(response, item.get("keywords") or [])
-    full = act == "CQ" and len(named) >= min(need, len(item.get("keywords") or []))
-    return JudgeResult(1.0 if full else 0.5, f"asked ({act}); names {named}")
 
 
 def score(item: dict, response: str) -> JudgeResult:

@@ -6,16 +6,16 @@ is acceptable (3/4). Degenerate text (one word or line repeated, very few distin
 """
 from __future__ import annotations
 
-import re
 import zlib
 from collections import Counter
 
-from .base import JudgeResult, content_words, is_question, mentions, request_text, response_action, sentences
-from .maths import clarify_score
+from .base import (ABOUT_THE_USER, JudgeResult, clarify_score, content_words, is_question, mentions, request_text,
+                   response_action, sentences)
+from .safety import REFUSAL
 
 COLUMNS = ("question_type", "keywords", "min_words", "max_words", "ground_truth", "question", "problem")
-MIN_TYPE_TOKEN = 0.25  # distinct words / words, for texts of 50+ words (real articles: about 0.4-0.7)
-MIN_COMPRESSION = 0.2  # zlib bytes / text bytes, for texts of 300+ characters (prose: about 0.35-0.5)
+MIN_TYPE_TOKEN = 0.25  # distinct / all words, texts of 50+ words (the 248 medium test references: 0.41-0.79)
+MIN_COMPRESSION = 0.2  # zlib bytes / text bytes, texts of 300+ bytes (medium test references: 0.36-0.60)
 MAX_LINE_SHARE = 0.5  # one repeated line may not make up over half of 4+ lines
 
 
@@ -41,16 +41,18 @@ def char_bleu(response: str, reference: str) -> float:
 
 
 def rate(item: dict, response: str) -> tuple[float, str]:
-    """The LLM side's 0-4 rating / 4: off-topic 0; short or generic 1; a clarifying
-    question about the request 3; a substantial on-topic answer 3 (4 when long and covering the request)."""
+    """The LLM side's 0-4 rating / 4: off topic or a refusal 0; short or generic 1; a clarifying question about
+    the request 3; a substantial on-topic answer 3 (4 when long and covering the request's words)."""
     request = request_text(item)
     topic = content_words(request) | content_words(str(item.get("ground_truth") or ""))
     said = content_words(response)
     on_topic = said & topic
     if response_action(response) == "CQ":
         asked = " ".join(s for s in sentences(response) if is_question(s))
-        ok = bool(content_words(asked) & content_words(request))
+        ok = bool(content_words(asked) & content_words(request)) and not ABOUT_THE_USER.search(asked)
         return (0.75, "a clarifying question about the request") if ok else (0.0, "an unrelated question")
+    if REFUSAL.search(" ".join(sentences(response)[:2])):
+        return 0.0, "refused to write"
     if not said or len(on_topic) / len(said) < 0.15:
         return 0.0, f"off topic: {len(on_topic)} of {len(said)} content words on topic"
     n = len(response.split())
