@@ -37,7 +37,8 @@ def is_ambiguous(item: dict) -> bool:
         return truth.startswith("multipleQAs")
     if truth in ("ambiguous", "non_ambiguous"):
         return truth == "ambiguous"
-    raise ValueError(f"ambiguity row needs ground_truth multipleQAs###/singleAnswer### or ambiguous/non_ambiguous, got {truth[:60]!r}")
+    raise ValueError("ambiguity row needs ground_truth multipleQAs###/singleAnswer### or ambiguous/non_ambiguous, "
+                     f"got {truth[:60]!r}")
 
 
 def gold_answers(item: dict) -> list[str]:
@@ -111,7 +112,8 @@ def focus_passage(problem: str, window: int = 1) -> str:
     story = sentences(context.replace("Context:", "", 1))
     if not story or not asked | said:
         return context
-    picks = {max(range(len(story)), key=lambda i: (len(content_words(story[i]) & focus), -i)) for focus in (asked, asked | said)}
+    picks = {max(range(len(story)), key=lambda i: (len(content_words(story[i]) & focus), -i))
+             for focus in (asked, asked | said)}
     keep = sorted({j for i in picks for j in range(max(0, i - window), min(len(story), i + window + 1))})
     return " ".join(story[j] for j in keep)
 

@@ -12,17 +12,20 @@ from .base import JudgeResult, clarify_score, is_question, response_action, sent
 
 COLUMNS = ("question_type", "keywords", "answer", "ground_truth")
 MAX_ANSWER_CHARS = 300  # longer extracted answers are compared as strings only: sympy cannot hang on them
-_HUGE_POWER = re.compile(r"\^\s*\{?\s*-?\d{4,}|\^\s*\{[^{}]*\^|\^\s*\w\s*\^|\d{4,}\s*!|\d{25,}")  # 10^{10000}, towers, 5000!
+# 10^{10000}, power towers, 5000!, 25-digit literals: sympy could take minutes, so these compare as strings only
+_HUGE_POWER = re.compile(r"\^\s*\{?\s*-?\d{4,}|\^\s*\{[^{}]*\^|\^\s*\w\s*\^|\d{4,}\s*!|\d{25,}")
 _HAS_MATH = re.compile(r"\d|\\[a-z]+|\$")
 _STATED = [re.compile(p, re.I) for p in (  # in order of trust: a stated answer, then "=", then "is"
     r"\b(?:final answer|answers?|solutions?|roots?|values?|results?)\s*(?:is|are|:|=|equals?)\s*(?:that\s+)?",
     r"=|\\approx|\u2248", r"\b(?:is|are|equals|gives|get|becomes)\b")]
 _LAST_MATH = re.compile(r"\$[^$]+\$|\\\((.+?)\\\)|-?\d[\d,]*(?:\.\d+)?(?:[eE][+-]?\d+)?(?:\^\{?\\circ\}?|\\?%)?|-?\.\d+")
-_EDGE_WORDS = re.compile(r"^(?:[A-Za-z]{2,}\s+)+(?=\S)|\s+[A-Za-z]{2,}(?:/[A-Za-z]+)?(?:\s+[A-Za-z/]+)*[.,;:]?$")  # "about 1.65 inches" -> 1.65
+# words before or after the answer: "about 1.65 inches" -> "1.65", "9 values of x" -> "9"
+_EDGE_WORDS = re.compile(r"^(?:[A-Za-z]{2,}\s+)+(?=\S)|\s+[A-Za-z]{2,}(?:/[A-Za-z]+)?(?:\s+[A-Za-z/]+)*[.,;:]?$")
 _ASSIGNMENTS = re.compile(r"(?<![\\\w])[a-zA-Z]\w*\s*=\s*([^=,;]+?)\s*(?:,|\band\b|\bor\b|$)")
 _ASSIGNMENT_RUN = re.compile(r"(?<![\\\w])[a-zA-Z]\w*\s*=\s*[^=,;]+?(?:\s*(?:,|\band\b|\bor\b)\s*[a-zA-Z]\w*\s*=\s*[^=,;]+?)+$")
 _CONDITION = re.compile(r"\b(?:with|such that|where|for which|satisfying)\s+(?=.*[\d\\<>])", re.I)
-_UNIT_AFTER_SPACE = re.compile(r"(?:\\ |\\,|\\;|~)\s*(?=[A-Za-z]{2,}|[A-Z]_|\\(?:mathrm|text|rm|mbox|operatorname))")  # 3\times10^6\ M_\odot -> 3\times10^6
+# a unit after a LaTeX space: "3\times10^6\ M_\odot" -> "3\times10^6"
+_UNIT_AFTER_SPACE = re.compile(r"(?:\\ |\\,|\\;|~)\s*(?=[A-Za-z]{2,}|[A-Z]_|\\(?:mathrm|text|rm|mbox|operatorname))")
 _LATEX_WORDS = re.compile(r"\\(?:text|mathrm|rm|mbox|operatorname)\s*\{[^{}]*\}|\\[A-Za-z]+")
 _SCI = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*[eE]\s*([+-]?\d+)\s*$")
 _THOUSANDS = re.compile(r"^\s*-?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*$")
