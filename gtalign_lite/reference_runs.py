@@ -315,18 +315,41 @@ def parity_table(d: pd.DataFrame, tol: float = TOLERANCE) -> pd.DataFrame:
 
 # ---- what the outputs chose, and our judge on them -----------------------------------------------------
 
+_JSON_PARTS = ("answer", "followup", "follow_up", "question")  # fields the authors' models put in a JSON response
+
+
+def plain_response(response: str | None) -> str | None:
+    """The response as a reader sees it: a JSON object with answer / followup / follow_up / question text fields
+    (how most ambig_qa responses of these runs are written) becomes those texts in that order, each closed by a
+    full stop unless it ends in . ! or ?; anything else is returned unchanged."""
+    if response is None or not response.strip().startswith("{"):
+        return response
+    try:
+        obj = json.loads(response)
+    except ValueError:
+        return response
+    if not isinstance(obj, dict):
+        return response
+    parts = [obj[k].strip() for k in _JSON_PARTS if isinstance(obj.get(k), str) and obj[k].strip()]
+    return " ".join(p if p[-1] in ".!?" else p + "." for p in parts) if parts else response
+
+
 def parse_outputs(df: pd.DataFrame) -> pd.DataFrame:
     """Per generation, with our parser: strict format flag, the action and question type it states, the
-    action its response carries out, lengths (reasoning: characters before <response>; response: words)."""
+    action its response carries out (read on plain_response), lengths (reasoning: characters before
+    <response>; response: words), and whether the response is a JSON object of answer / question fields."""
     from .judges import response_action
     from .parse import parse_completion
 
     rows = []
     for text in df["output"]:
         c = parse_completion(text)
+        first = first_block(text, "response")
+        plain = plain_response(first)
         rows.append({"format_ok": c.format_ok, "format_0910": format_0910(text), "action": c.action,
                      "pred_type": c.question_type, "chosen_key": c.chosen_key, "has_response": c.response is not None,
-                     "response_action": response_action(c.response) if c.response is not None else None,
+                     "json_response": plain is not None and plain != first,
+                     "response_action": response_action(plain) if plain is not None else None,
                      "reasoning_chars": len(c.reasoning), "response_words": len((c.response or "").split())})
     return pd.DataFrame(rows, index=df.index)
 
@@ -338,8 +361,10 @@ def judge_item(row) -> dict:
 
 
 def judge_outputs(df: pd.DataFrame, judge=None) -> pd.DataFrame:
-    """Our judge (default RuleJudge) on each generation's response, as the reference judged it: the first
-    <response> block, stripped; no response: not judged (NaN). Also the recorded score on the same scale."""
+    """Our judge (default RuleJudge) on each generation's response as the reference judged it (the first
+    <response> block, stripped): rule_score, rule_score_llm, rule_failed, rule_why; and on plain_response
+    (JSON answer / question fields as text): rule_score_plain, same as rule_score where nothing was unwrapped.
+    No response: not judged (NaN)."""
     from .judges import RuleJudge
 
     judge = judge or RuleJudge()
@@ -347,11 +372,15 @@ def judge_outputs(df: pd.DataFrame, judge=None) -> pd.DataFrame:
     for _, r in df.iterrows():
         response = first_block(r["output"], "response")
         if response is None:
-            rows.append({"rule_score": math.nan, "rule_score_llm": math.nan, "rule_failed": False, "rule_why": "no response"})
+            rows.append({"rule_score": math.nan, "rule_score_llm": math.nan, "rule_failed": False,
+                         "rule_why": "no response", "rule_score_plain": math.nan})
             continue
-        res = judge.score(judge_item(r), response)
+        item = judge_item(r)
+        res = judge.score(item, response)
+        plain = plain_response(response)
+        res_plain = res if plain == response else judge.score(item, plain)
         rows.append({"rule_score": res.score, "rule_score_llm": res.score_llm, "rule_failed": res.failed,
-                     "rule_why": res.rationale})
+                     "rule_why": res.rationale, "rule_score_plain": res_plain.score})
     return pd.DataFrame(rows, index=df.index)
 
 
@@ -484,6 +513,7 @@ def analyse(df: pd.DataFrame, judge=None) -> pd.DataFrame:
     out = pd.concat([df, parse_outputs(df), judge_outputs(df, judge), recompute_rewards(df)], axis=1)
     out["W"] = (out["user_reward"].astype(float) * out["llm_reward"].astype(float)) ** 0.5
     out["rule_binary"] = [rule_binary(s, x) for s, x in zip(out["source"], out["rule_score"])]
+    out["rule_binary_plain"] = [rule_binary(s, x) for s, x in zip(out["source"], out["rule_score_plain"])]
     out["judged_by_reference"] = ~out["re_gated"] & ~out["zeroed_by_reference"]
     return out
 
@@ -522,7 +552,9 @@ def cohen_kappa(a, b) -> float:
 def agreement_table(d: pd.DataFrame) -> pd.DataFrame:
     """Per source, on generations the reference judged (gate passed, not zeroed) and we judged: agreement
     of our rule judge with the recorded answer score. Binary sources: agreement and kappa on the 0910
-    scale (rule_binary); medium: Pearson and Spearman correlation of our score with the recorded one."""
+    scale (rule_binary), also with JSON responses unwrapped (_plain); medium: Pearson and Spearman correlations
+    (answer: ours vs the recorded max(BLEU, judge/4); user_side: vs c1f2550's BLEU; llm_side: our LLM-side
+    score vs the judge's rating / 4)."""
     rows = []
     for src, g in d[d["judged_by_reference"] & d["rule_score"].notna()].groupby("source"):
         row = {"source": src, "n": len(g)}
@@ -540,6 +572,8 @@ def agreement_table(d: pd.DataFrame) -> pd.DataFrame:
             row["kappa"] = cohen_kappa(g["rule_binary"], rec)
             row["recorded_1"] = float(rec.mean())
             row["rule_1"] = float(g["rule_binary"].mean())
+            row["agreement_plain"] = float((g["rule_binary_plain"] == rec).mean())  # JSON responses unwrapped
+            row["kappa_plain"] = cohen_kappa(g["rule_binary_plain"], rec)
         rows.append(row)
     return pd.DataFrame(rows).set_index("source")
 
@@ -557,3 +591,25 @@ def boxed_is_gold(response: str | None, gold: str) -> bool:
 
     box = last_boxed(response or "")
     return box is not None and "".join(box.split()) == "".join(str(gold).split())
+
+
+def labelled_agreement(cases, data_root, judge=None, sources=("wildguard", "ambig_qa", "math-hard", "medium")) -> pd.DataFrame:
+    """Our judge against the hand-labelled cases (tests/judge_cases/cases.jsonl) of the given sources: per source,
+    cases and the share scored as labelled (medium: the LLM-side score rounded, since its labels are 0/1 verdicts)."""
+    from .judges import RuleJudge
+
+    judge = judge or RuleJudge()
+    rows, frames = [], {}
+    for line in Path(cases).read_text().splitlines():
+        c = json.loads(line) if line.strip() else None
+        if not c or c["source"] not in sources:
+            continue
+        if c["file"] not in frames:
+            frames[c["file"]] = pd.read_parquet(Path(data_root) / c["file"])
+        item = gdata.normalise_row(frames[c["file"]].iloc[c["index"]].to_dict())
+        res = judge.score(item, c["response"])
+        got = res.score_llm if c["source"] == "medium" else res.score
+        rows.append({"source": c["source"], "ok": (not res.failed) and got is not None and
+                     (round(float(got)) if c["source"] == "medium" else float(got)) == float(c["expected"])})
+    t = pd.DataFrame(rows).groupby("source")["ok"].agg(["size", "mean"])
+    return t.rename(columns={"size": "labelled_cases", "mean": "labelled_agreement"})

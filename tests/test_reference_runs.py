@@ -185,3 +185,11 @@ def test_bootstrap_interval_contains_the_mean_and_is_seeded():
     m, lo, hi = rr.bootstrap_ci([0, 1] * 50, n_boot=300, seed=1)
     assert m == 0.5 and lo < 0.5 < hi and (m, lo, hi) == rr.bootstrap_ci([0, 1] * 50, n_boot=300, seed=1)
     assert all(math.isnan(x) for x in rr.bootstrap_ci([], 10))
+
+
+def test_plain_response_reads_json_answer_and_followup_as_text():
+    js = '{"answer": "Hanoi was the capital", "followup": "Which year do you mean?"}'
+    assert rr.plain_response(js) == "Hanoi was the capital. Which year do you mean?"
+    assert rr.plain_response('{"LLM": 2.0, "user": 2.1}') == '{"LLM": 2.0, "user": 2.1}'  # no answer fields: as is
+    assert rr.plain_response("Just text.") == "Just text." and rr.plain_response(None) is None
+    assert rr.plain_response("{not json") == "{not json"
