@@ -6,6 +6,7 @@ output, the answer score of the paper's 32B judge and the rewards that commit's 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -79,7 +80,7 @@ def _fetch(root: str, run: str, step: int, timeout: float) -> Path:
     if not re.match(r"https?://", root):
         return Path(root) / rel
     url = f"{root.rstrip('/')}/{rel}"
-    tag = REF_COMMIT[:7] if root.rstrip("/") == RAW_URL else __import__("hashlib").sha256(root.encode()).hexdigest()[:12]
+    tag = REF_COMMIT[:7] if root.rstrip("/") == RAW_URL else hashlib.sha256(root.encode()).hexdigest()[:12]
     try:
         return gdata.download(url, gdata.cache_dir() / "reference_runs" / tag / rel, timeout)
     except gdata.OfflineError as e:
