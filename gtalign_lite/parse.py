@@ -21,6 +21,7 @@ _CHOOSE = re.compile(r"\b(?:choose|chose|choosing|pick|picks|picking|select|sele
                      r"go with|going with|opt for|opting for|settle on|final (?:choice|answer|decision)(?: is)?)\b", re.I)
 _CHOSEN = re.compile(r"\b(?:chosen|picked|selected|recommended|preferred)\b", re.I)  # after or before the action
 _BEST = re.compile(r"\b(?:best|optimal|optimum|ideal)\b", re.I)
+_ONE_SIDE = re.compile(r"\s+(?:option |action |strategy )?for (?:the )?(?:llm|user|assistant)\b", re.I)
 _MOST = re.compile(r"\b(?:most (?:appropriate|suitable|balanced|effective|efficient|beneficial)|highest|maximi[sz]es|"
                    r"(?:the|only) non-dominated (?:strategy|action|option|cell|choice))\b", re.I)
 _SHOULD = re.compile(r"\bshould (?:be|use|provide|give|ask|take|go with)\b", re.I)  # weak: "the strategy should be DA"
@@ -70,7 +71,8 @@ def _assertions(sentence: str) -> tuple[list, list]:
     for m in _CHOSEN.finditer(sentence):
         strong.append(after(m.end(), linked=True) or before(m.start()))
     for m in _BEST.finditer(sentence):
-        strong.append(after(m.end(), linked=True) or before(m.start()))
+        if not _ONE_SIDE.match(sentence, m.end()):  # "best for the LLM" is one side's view, not the choice
+            strong.append(after(m.end(), linked=True) or before(m.start()))
     for m in _MOST.finditer(sentence):
         weak.append(before(m.start()) or after(m.end(), linked=True))
     for m in _SHOULD.finditer(sentence):
@@ -83,8 +85,8 @@ def read_choice(*blocks: str | None) -> tuple[str | None, str | None]:
     """(question type or None, action) the text asserts it chose, or (None, None) if it asserts none.
 
     The rule: within the first block that asserts a choice (analyze, then thinking), the last strong
-    assertion wins, else the last weak one; a block that names exactly one action and asserts nothing
-    chose it. Several actions named with no assertion is unreadable: never the last token seen.
+    assertion wins, else the last weak one; a block that names exactly one action and has no choice cue
+    at all (negated or one-sided ones included) chose it. Several actions named with no assertion is unreadable: never the last token seen.
     """
     for text in blocks:
         if not text:
@@ -97,9 +99,10 @@ def read_choice(*blocks: str | None) -> tuple[str | None, str | None]:
         picked = (strong or weak or [None])[-1]
         if picked:
             return picked[2], picked[3]
-    for text in blocks:  # nothing asserted anywhere: a block naming a single action chose it
+    for text in blocks:  # nothing asserted anywhere: a block naming a single action, with no cue at all, chose it
         named = {(m.group(1), m.group(2)) for m in _ACTION.finditer(text or "")}
-        if len(named) == 1:
+        cued = any(r.search(text or "") for r in (_CHOOSE, _CHOSEN, _BEST, _MOST, _SHOULD))
+        if len(named) == 1 and not cued:
             return named.pop()
     return None, None
 

@@ -5,7 +5,9 @@ scale. Math, ambiguity and safety agree when the score is exactly the expected o
 when the LLM-side rating and the expected score fall on the same side of 0.5.
 
     .venv/bin/python scripts/judge_agreement.py [--data ../shared/gtalign-data/data] [--show]
-writes figures/judge_agreement.csv and figures/judge_agreement.md and prints the table.
+writes figures/judge_agreement.csv and figures/judge_agreement.md and prints the table. The second, held-out set
+(labelled after the rules were written, by someone who had seen neither them nor the first set):
+    .venv/bin/python scripts/judge_agreement.py --cases tests/judge_cases/holdout.jsonl --name judge_agreement_holdout
 """
 from __future__ import annotations
 
@@ -75,15 +77,16 @@ def main():
     ap.add_argument("--data", default=str(DATA), help="the GTAlign data/ folder (default: ../shared/gtalign-data/data)")
     ap.add_argument("--cases", default=str(CASES))
     ap.add_argument("--out", default=str(ROOT / "figures"))
+    ap.add_argument("--name", default="judge_agreement", help="output file stem (holdout: judge_agreement_holdout)")
     ap.add_argument("--show", action="store_true", help="print every disagreeing case")
     args = ap.parse_args()
     cases = load_cases(args.cases)
     table, misses = agreement(cases, case_items(cases, args.data))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "judge_agreement.csv", index=False)
+    table.to_csv(out / f"{args.name}.csv", index=False)
     md = table.rename(columns={"agreement": "agreement %"}).to_markdown(index=False)
-    (out / "judge_agreement.md").write_text(md + "\n")
+    (out / f"{args.name}.md").write_text(md + "\n")
     print(md)
     print(f"\n{len(cases) - len(misses)}/{len(cases)} cases agree; target {TARGET:.0%} per source")
     for m in misses if args.show else []:

@@ -52,6 +52,7 @@ CHOICES = [
     ("DA (direct answer) is not the best as it lacks follow-up. CQ is not the best either.", None),
     ("- DA (4.1, 3.3) is high for LLM but low for user.\n- CQ (3.2, 2.5) is high for LLM.", None),
     ("I would not choose DA; I choose AQ.", "AQ"),
+    ("VQ_CQ is the best for LLM but less for user satisfaction.", None),  # one side's best is not a choice
 ]
 
 
