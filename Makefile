@@ -40,8 +40,10 @@ test: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) -m gtalign_lite.runner --profile smoke --store
 
+# Speed figures next to their targets (bench/run.py: generation, training, GRPO step, evaluation; a few minutes).
 bench: $(STAMP)
 	$(PY) scripts/bench_parse.py
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) runs
