@@ -80,12 +80,13 @@ def _device(p: dict) -> str:
 
 
 def load_model(name_or_path: str = EMBEDDED, profile: dict | None = None, lora: bool = True,
-               adapter: str | None = None):
+               adapter: str | None = None, rollouts: bool = False):
     """(model, tokenizer) for name_or_path on this machine, with a fresh LoRA (or `adapter` loaded).
 
     CPU: transformers fp32 + peft LoRA. CUDA: Unsloth FastLanguageModel (4-bit or 16-bit per profile),
     imported only here; without Unsloth it stops with the install command unless the profile sets
-    allow_transformers_fallback, which then loads plain transformers + peft on the GPU.
+    allow_transformers_fallback, which then loads plain transformers + peft on the GPU. rollouts=True (GRPO):
+    with Unsloth and vllm installed, also build the vLLM engine that generates the rollouts.
     """
     p = resolve_profile(profile)
     device = _device(p)
@@ -93,7 +94,7 @@ def load_model(name_or_path: str = EMBEDDED, profile: dict | None = None, lora: 
     use_unsloth = device == "cuda" and p["use_unsloth"] in ("auto", True)
     if use_unsloth:
         try:
-            return _load_unsloth(path, p, lora, adapter)
+            return _load_unsloth(path, p, lora, adapter, rollouts)
         except ImportError as e:
             if not p["allow_transformers_fallback"]:
                 raise ModelSetupError(
@@ -126,11 +127,30 @@ def _load_transformers(path, p, device, lora, adapter):
     return model, tok
 
 
-def _load_unsloth(path, p, lora, adapter):
+VLLM_HINT = "pip install vllm==0.30.0"  # the newest vLLM that TRL 1.14.2 supports; it needs torch 2.13.0
+
+
+def vllm_available() -> bool:
+    """vLLM can run rollouts here: a CUDA GPU and the vllm package (found without importing it)."""
+    import importlib.util
+
+    import torch
+
+    return torch.cuda.is_available() and importlib.util.find_spec("vllm") is not None
+
+
+def _load_unsloth(path, p, lora, adapter, rollouts):
     from unsloth import FastLanguageModel  # GPU only: importing it on a CPU machine raises
 
+    # With vllm installed, Unsloth's fast_inference builds a vLLM engine beside the model (model.vllm_engine)
+    # that TRL's GRPO uses for rollouts (use_vllm); without it rollouts use transformers generate.
+    fast = rollouts and vllm_available()
+    if rollouts:
+        print("Unsloth:", "vLLM engine for rollouts (fast_inference)" if fast else
+              f"no vLLM, rollouts use transformers generate ({VLLM_HINT} for faster GRPO)", flush=True)
+    extra = dict(fast_inference=True, max_lora_rank=p["lora_r"], gpu_memory_utilization=0.5) if fast else {}
     model, tok = FastLanguageModel.from_pretrained(adapter or path, max_seq_length=p["max_seq_length"],
-                                                   load_in_4bit=p["load_in_4bit"], dtype=None)
+                                                   load_in_4bit=p["load_in_4bit"], dtype=None, **extra)
     if lora and not adapter:
         model = FastLanguageModel.get_peft_model(model, r=p["lora_r"], lora_alpha=p["lora_alpha"],
                                                  lora_dropout=p["lora_dropout"], target_modules=LORA_TARGETS,
