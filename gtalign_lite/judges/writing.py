@@ -2,10 +2,13 @@
 
 User side: character-level BLEU against the reference text (sacrebleu). LLM side: a rating of relevance and
 substance on the reference judge's 0-4 scale, divided by 4, where a clarifying question about the request
-is acceptable (3/4). Degenerate text (one word or line repeated, very few distinct words) is 0 on both sides.
+is acceptable (3/4), also when it is short and comes after a brief acknowledgement ("Got it. Should the intro ...?").
+Degenerate text (one word, line or sentence repeated, sentences that all open alike, very few distinct words) is 0
+on both sides.
 """
 from __future__ import annotations
 
+import re
 import zlib
 from collections import Counter
 
@@ -17,6 +20,9 @@ COLUMNS = ("question_type", "keywords", "min_words", "max_words", "ground_truth"
 MIN_TYPE_TOKEN = 0.25  # distinct / all words, texts of 50+ words (the 248 medium test references: 0.41-0.79)
 MIN_COMPRESSION = 0.2  # zlib bytes / text bytes, texts of 300+ bytes (medium test references: 0.36-0.60)
 MAX_LINE_SHARE = 0.5  # one repeated line may not make up over half of 4+ lines
+MAX_REPEATED_SENTENCES = 0.5  # of 4+ sentences, at least half must be distinct
+MAX_SAME_OPENING = 0.75  # of 4+ sentences, at most 3/4 may open with the same 4 words ("X is great. X is great for ...")
+MAX_ACK_WORDS = 25  # a clarifying reply: a question about the request plus at most this much acknowledgement
 
 
 def degenerate(text: str) -> str | None:
@@ -30,6 +36,12 @@ def degenerate(text: str) -> str | None:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if len(lines) >= 4 and Counter(lines).most_common(1)[0][1] / len(lines) > MAX_LINE_SHARE:
         return "one line repeated"
+    said = [re.sub(r"\W+", " ", s.lower()).strip() for s in sentences(text)]
+    if len(said) >= 4 and len(set(said)) / len(said) <= MAX_REPEATED_SENTENCES:
+        return f"{len(said)} sentences, {len(set(said))} distinct"
+    openings = Counter(" ".join(s.split()[:4]) for s in said if len(s.split()) >= 4)
+    if len(said) >= 4 and openings and openings.most_common(1)[0][1] / len(said) > MAX_SAME_OPENING:
+        return f"sentences open alike: {openings.most_common(1)[0][0]!r}"
     return None
 
 
@@ -47,8 +59,10 @@ def rate(item: dict, response: str) -> tuple[float, str]:
     topic = content_words(request) | content_words(str(item.get("ground_truth") or ""))
     said = content_words(response)
     on_topic = said & topic
-    if response_action(response) == "CQ":
-        asked = " ".join(s for s in sentences(response) if is_question(s))
+    asked = " ".join(s for s in sentences(response) if is_question(s))
+    ack = sum(len(s.split()) for s in sentences(response) if not is_question(s))
+    short_question = bool(asked) and ack <= MAX_ACK_WORDS and not REFUSAL.search(response)
+    if response_action(response) == "CQ" or short_question:
         ok = bool(content_words(asked) & content_words(request)) and not ABOUT_THE_USER.search(asked)
         return (0.75, "a clarifying question about the request") if ok else (0.0, "an unrelated question")
     if REFUSAL.search(" ".join(sentences(response)[:2])):
