@@ -127,11 +127,10 @@ def test_notebook_training_harness_logs_the_custom_welfare_by_name(tmp_path, mon
     scope = {"gl": gl}
     exec(src, scope)
     monkeypatch.chdir(tmp_path)  # the harness writes runs/assignment/<name>/ under the working folder
-    tiny = dict(sft_examples=2, sft_batch_size=2, grpo_steps=1, grpo_batch_size=2, num_generations=2,
-                max_completion_length=12, n_train_per_family=1)
+    tiny = dict(grpo_steps=1, grpo_batch_size=2, num_generations=2, max_completion_length=12, n_train_per_family=1)
     log = scope["train_with"](min_welfare, **tiny)
     assert list(log["step"]) == [1]
     assert "rewards/min_welfare/mean" in log and "rewards/welfare/mean" in log
     assert log["rewards/min_welfare/mean"].iloc[0] == pytest.approx(log["rewards/welfare/mean"].iloc[0])
     assert math.isfinite(log["rewards/min_welfare/mean"].iloc[0])
-    assert (tmp_path / "runs" / "assignment" / "min_welfare" / "grpo").is_dir()
+    assert (tmp_path / "runs" / "assignment" / "min_welfare" / "checkpoint-1").is_dir()
