@@ -323,3 +323,8 @@ def test_writing_short_clarifying_question_after_an_acknowledgement_is_acceptabl
                  "Got it! Could you tell me which customer service problems your owners face most? Then I'll write it."]:
         assert J.score(WRITING, text).score_llm == 0.75, text
     assert J.score(WRITING, "Got it! Do you like pizza? Then I'll write it.").score_llm == 0.0  # not about the request
+
+
+def test_coqa_clear_answer_needs_most_of_its_own_words_in_the_passage():
+    assert J.score(COQA, "Rex, who sleeps by the stove.").score == 1.0
+    assert J.score(COQA, "Rex from Paris.").score == 0.0  # half its own words (Paris) are not in the story

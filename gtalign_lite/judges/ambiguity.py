@@ -25,6 +25,7 @@ _NUMBER_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five s
 _GOLD_ANSWER = re.compile(r"Answer \d+:\s*(.*?)\s*(?=\nMeaning \d+:|\Z)", re.S)
 _HEADERS = re.compile(r"^(?:Context|Previous Q&A|Question|Q|A):", re.M)
 _NORM = re.compile(r"[^a-z0-9 ]+")
+MIN_GROUNDED = 0.5  # abg-coqa clear rows: more than half the answer's own words must be where the passage answers
 _ARTICLES = frozenset({"a", "an", "the", "of", "in", "on", "and", "or", "to", "by"})
 
 
@@ -129,8 +130,8 @@ def grounded(answer: str, item: dict) -> float:
 
 def score(item: dict, response: str) -> JudgeResult:
     """Ambiguous: 1 for a question about the request or an answer covering the readings, else 0.
-    Clear: 0 for only a question; else 1 when the answer is right (gold answer named; abg-coqa: grounded in
-    the passage; offline: the answer named)."""
+    Clear: 0 for only a question; else 1 when the answer is right (gold answer named; abg-coqa: most of its own
+    words grounded in the passage; offline: the answer named)."""
     if not response.strip():
         return JudgeResult(0.0, "empty response")
     act = response_action(response)
@@ -152,4 +153,4 @@ def score(item: dict, response: str) -> JudgeResult:
         ok = any(answer_in(g, answer_part) for g in golds)
         return JudgeResult(float(ok), f"gold {golds[0]!r} {'found' if ok else 'missing'}")
     share = grounded(answer_part, item)
-    return JudgeResult(float(share >= 0.5), f"{share:.0%} of the answer's own words are where the passage answers")
+    return JudgeResult(float(share > MIN_GROUNDED), f"{share:.0%} of the answer's own words are where the passage answers")
