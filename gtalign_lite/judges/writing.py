@@ -22,6 +22,9 @@ MIN_COMPRESSION = 0.2  # zlib bytes / text bytes, texts of 300+ bytes (medium te
 MAX_LINE_SHARE = 0.5  # one repeated line may not make up over half of 4+ lines
 MAX_REPEATED_SENTENCES = 0.5  # of 4+ sentences, at least half must be distinct
 MAX_SAME_OPENING = 0.75  # of 4+ sentences, at most 3/4 may open with the same 4 words ("X is great. X is great for ...")
+# "Want me to write the full article?" after a stub asks leave to do the task: no clarifying question
+OFFER = re.compile(r"\b(?:want|like) me to\b|\bshall i\b|\b(?:should|can|may) i (?:go ahead|continue|expand|proceed|write it)\b",
+                   re.I)
 MAX_ACK_WORDS = 25  # a clarifying reply: a question about the request plus at most this much acknowledgement
 
 
@@ -61,7 +64,7 @@ def rate(item: dict, response: str) -> tuple[float, str]:
     on_topic = said & topic
     asked = " ".join(s for s in sentences(response) if is_question(s))
     ack = sum(len(s.split()) for s in sentences(response) if not is_question(s))
-    short_question = bool(asked) and ack <= MAX_ACK_WORDS and not REFUSAL.search(response)
+    short_question = bool(asked) and ack <= MAX_ACK_WORDS and not REFUSAL.search(response) and not OFFER.search(asked)
     if response_action(response) == "CQ" or short_question:
         ok = bool(content_words(asked) & content_words(request)) and not ABOUT_THE_USER.search(asked)
         return (0.75, "a clarifying question about the request") if ok else (0.0, "an unrelated question")
