@@ -101,7 +101,8 @@ def load(args):
         tok.padding_side = "left"
         torch.manual_seed(0)
         dtype = torch.bfloat16 if args.device == "cuda" else torch.float32
-        model = AutoModelForCausalLM.from_config(config, dtype=dtype)
+        with torch.device(args.device):  # initialise in place: a 3B model is slow to initialise on a CPU
+            model = AutoModelForCausalLM.from_config(config, dtype=dtype)
         model.generation_config.eos_token_id, model.generation_config.pad_token_id = tok.eos_token_id, tok.pad_token_id
         return model.to(args.device).eval(), tok
     model, tok = load_model("embedded", {"device": args.device, "dtype": "float32"}, lora=False)
@@ -145,7 +146,7 @@ def decode(model, tok, args, dtypes):
             row(f"{str(dtype)[6:]} batch {b:>2}: ms/token, x weight read",
                 f"{step * 1e3:6.1f} ms = {step / bound:4.2f} x {bound * 1e3:5.1f} ms",
                 "target <= 2x at batch 4" if b == 4 else "", ok)
-    model.to(torch.float32)
+    model.to(dtypes[0])  # back to the loaded dtype (timings only: a bf16 round trip changes fp32 weights slightly)
     return steps
 
 
@@ -162,6 +163,15 @@ def prefill_train(model, tok, args, dtypes):
     row("bf16 matmul rate (the bf16 rows' own bound, in brackets)", f"{bf16_rate / 1e9:7.0f} GFLOP/s")
     ids = torch.randint(100, tok.vocab_size - 100, (b, s), device=args.device)
     per_tok = fwd_flops_per_token(model, s)
+    if args.device == "cpu":
+        threads = torch.get_num_threads()
+        for n in sorted({1, os.cpu_count()}):
+            torch.set_num_threads(n)
+            with torch.no_grad():
+                t = best(lambda: model(input_ids=ids, use_cache=False), 2, args.device)
+            row(f"thread setting: {n} thread(s), fp32 forward", f"{b * s / t:7.0f} tok/s, matmul "
+                f"{matmul_flops(args.device) / 1e9:5.0f} GFLOP/s")
+        torch.set_num_threads(threads)
     results = {}
     for dtype in dtypes:
         ctx = (lambda: torch.autocast(args.device, dtype=dtype)) if dtype != torch.float32 else torch.enable_grad
@@ -262,6 +272,17 @@ def grpo_overhead(model, tok, args):
     P = dict(seed=0, save_steps=10_000, grpo_batch_size=b, num_generations=n_gen, max_completion_length=k,
              grpo_steps=args.grpo_steps, grpo_lr=1e-5, grpo_beta=0.0, temperature=1.0, device=args.device,
              generation_kwargs={"min_new_tokens": k})
+    if args.grpo_plain:  # before: TRL's trainer as it comes (fp32 on a CPU, plain generate), same shapes
+        from trl import GRPOConfig, GRPOTrainer
+
+        with tempfile.TemporaryDirectory() as out:
+            plain = GRPOConfig(output_dir=out, seed=0, logging_steps=1, report_to="none", save_strategy="no",
+                               use_cpu=args.device == "cpu", bf16=args.device != "cpu", per_device_train_batch_size=b,
+                               num_generations=n_gen, max_completion_length=k, max_steps=args.grpo_steps,
+                               learning_rate=1e-5, beta=0.0, temperature=1.0, generation_kwargs={"min_new_tokens": k})
+            GRPOTrainer(model=m, args=plain, train_dataset=ds, processing_class=tok, reward_funcs=[length_reward],
+                        callbacks=[Clock()]).train()
+        before, times[:] = min(times[1:]) if len(times) > 1 else times[0], []
     with tempfile.TemporaryDirectory() as out:
         trainer = tr.grpo(m, tok, ds, SimpleNamespace(funcs=[length_reward], weights=[1.0]), out, P, resume=False,
                           callbacks=[Clock()])
@@ -270,14 +291,15 @@ def grpo_overhead(model, tok, args):
     rows = [tok(chat_text(tok, it["prompt"]), add_special_tokens=False)["input_ids"] for it in items[:b // n_gen]]
     rows = [r for r in rows for _ in range(n_gen)]
     ids, mask, _ = layout(rows, tok.pad_token_id, share_prefix=False)
+    ids, mask = ids.to(args.device), mask.to(args.device)
 
     def gen():
         with torch.no_grad():
             fast_generate(m, tok, ids, mask, max_new_tokens=k, min_new_tokens=k, do_sample=True,
                           pad_token_id=tok.pad_token_id)
 
-    full = torch.cat([ids, torch.randint(100, 1000, (len(rows), k))], 1)
-    full_mask = torch.cat([mask, torch.ones(len(rows), k, dtype=mask.dtype)], 1)
+    full = torch.cat([ids, torch.randint(100, 1000, (len(rows), k), device=args.device)], 1)
+    full_mask = torch.cat([mask, torch.ones(len(rows), k, dtype=mask.dtype, device=args.device)], 1)
     bf16 = trainer.args.bf16
 
     def fwd_bwd():
@@ -287,11 +309,12 @@ def grpo_overhead(model, tok, args):
         loss.backward()
         m.zero_grad(set_to_none=True)
 
-    with torch.autocast(args.device, dtype=torch.bfloat16, enabled=bf16):
-        t_gen = best(gen, 2, args.device)
+    t_gen = best(gen, 2, args.device)  # rollouts run without autocast, as in train.grpo
     t_fb = best(fwd_bwd, 2, args.device)
     ratio = step / (t_gen + t_fb)
     row(f"step {step:.2f} s / (gen {t_gen:.2f} s + fwd/bwd {t_fb:.2f} s)", f"{ratio:5.2f}", "target <= 1.2", ratio <= 1.2)
+    if args.grpo_plain:
+        row("step time before (plain TRL GRPOTrainer) / after", f"{before:.2f} / {step:.2f} s = {before / step:4.2f}x")
     m.unload()
     model.requires_grad_(False)
     model.eval()
@@ -300,8 +323,9 @@ def grpo_overhead(model, tok, args):
     rows = [tok(chat_text(tok, build_messages(q)), add_special_tokens=False)["input_ids"] for q in QUESTIONS[:2]]
     rows = [r for r in rows for _ in range(n_gen)]
     ids, mask, _ = layout(rows, tok.pad_token_id, share_prefix=False)
+    ids, mask = ids.to(args.device), mask.to(args.device)
     torch.manual_seed(0)
-    with torch.no_grad(), torch.autocast(args.device, dtype=torch.bfloat16, enabled=bf16):
+    with torch.no_grad():
         out = fast_generate(model, tok, ids, mask, stop="</response>", max_new_tokens=cap, do_sample=True,
                             temperature=0.9, pad_token_id=tok.pad_token_id)[:, ids.shape[1]:]
     eos = model.generation_config.eos_token_id
@@ -339,6 +363,8 @@ def main(argv=None):
     ap.add_argument("--grpo-batch", type=int, default=8)
     ap.add_argument("--grpo-tokens", type=int, default=32)
     ap.add_argument("--grpo-steps", type=int, default=3)
+    ap.add_argument("--grpo-plain", action=argparse.BooleanOptionalAction, default=True,
+                    help="also time plain TRL GRPOTrainer (the path before these optimisations)")
     ap.add_argument("--cap-tokens", type=int, default=64)
     ap.add_argument("--eval-tokens", type=int, default=32)
     args = ap.parse_args(argv)

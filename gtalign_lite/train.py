@@ -33,14 +33,21 @@ def grpo_dataset(items: list[dict], judge, seed: int | None = None):
 
 
 def _common(P: dict, out_dir) -> dict:
-    """TrainingArguments that every run shares: seeds, logging each step, checkpoints, CPU or GPU."""
+    """TrainingArguments that every run shares: seeds, logging each step, checkpoints, CPU or GPU, precision.
+
+    bf16 autocast (fp32 master weights) on a GPU that has it and on a CPU with native bf16 matmuls, where
+    bench/run.py measures forward+backward several times faster than fp32; fp16 on older GPUs.
+    """
     import torch
 
     gpu = torch.cuda.is_available() and P.get("device", "auto") != "cpu"
+    # a CPU with native bf16 matmuls (AMX or AVX512-BF16) runs them 3-6x faster than fp32 (bench/run.py)
+    cpu_bf16 = torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
+    bf16 = torch.cuda.is_bf16_supported() if gpu else cpu_bf16
+    print(f"training precision: {'bf16 autocast' if bf16 else 'fp16' if gpu else 'fp32'} on {'GPU' if gpu else 'CPU'}")
     return dict(output_dir=str(out_dir), seed=P["seed"], data_seed=P["seed"], logging_steps=1, report_to="none",
                 save_strategy="steps", save_steps=P["save_steps"], save_total_limit=2, use_cpu=not gpu,
-                bf16=gpu and torch.cuda.is_bf16_supported(), fp16=gpu and not torch.cuda.is_bf16_supported(),
-                dataloader_num_workers=0, disable_tqdm=False)
+                bf16=bf16, fp16=gpu and not bf16, dataloader_num_workers=0, disable_tqdm=False)
 
 
 def sft(model, tok, dataset, out_dir, P: dict, resume: bool = True, callbacks=None):
@@ -57,15 +64,44 @@ def sft(model, tok, dataset, out_dir, P: dict, resume: bool = True, callbacks=No
 
 
 def grpo(model, tok, dataset, rewards, out_dir, P: dict, resume: bool = True, callbacks=None):
-    """GRPO with group-relative advantages; rewards is a RewardFunctions (scalar = welfare variant)."""
+    """GRPO with group-relative advantages; rewards is a RewardFunctions (scalar = welfare variant).
+
+    Rollouts on a GPU with vllm installed run in vLLM (TRL's use_vllm; with Unsloth, the engine its
+    fast_inference loader made) and end at EOS; otherwise in transformers generate, ending at </response>
+    (EOS forced after it) or EOS, each prompt's KV cache computed once for its rollouts. The log says which.
+    """
+    import torch
     from trl import GRPOConfig, GRPOTrainer
 
+    from .generate import rollouts_via_fast_generate
+    from .models import VLLM_HINT, vllm_available
+
+    gpu = torch.cuda.is_available() and P.get("device", "auto") != "cpu"
+    use_vllm = gpu and vllm_available()
+    engine = "Unsloth fast_inference engine" if hasattr(model, "vllm_engine") else "colocated"
+    print("GRPO rollouts:", f"vLLM ({engine})" if use_vllm else "transformers generate with a shared prompt cache"
+          + (f" ({VLLM_HINT} for faster rollouts)" if gpu else ""), flush=True)
+    vllm = dict(use_vllm=True, vllm_mode="colocate", vllm_gpu_memory_utilization=0.5) if use_vllm else {}
     args = GRPOConfig(**_common(P, out_dir), per_device_train_batch_size=P["grpo_batch_size"],
                       gradient_accumulation_steps=1, num_generations=P["num_generations"],
                       max_completion_length=P["max_completion_length"], max_steps=P["grpo_steps"],
                       learning_rate=P["grpo_lr"], lr_scheduler_type="constant", warmup_steps=0, beta=P["grpo_beta"],
-                      temperature=P["temperature"], reward_weights=rewards.weights, log_completions=False)
-    trainer = GRPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tok,
-                          reward_funcs=rewards.funcs, callbacks=callbacks)
+                      temperature=P["temperature"], reward_weights=rewards.weights, log_completions=False,
+                      generation_kwargs=P.get("generation_kwargs"), **vllm)
+
+    class Trainer(GRPOTrainer):
+        """TRL's trainer whose transformers rollouts go through gtalign_lite.generate.fast_generate."""
+
+        def _generate_single_turn(self, *a, **kw):
+            if self.use_vllm:
+                return super()._generate_single_turn(*a, **kw)
+            # on a CPU, decoding is bound by reading weights: fp32 weights read as they are beat autocast,
+            # which would cast them to bf16 at every step
+            with rollouts_via_fast_generate(self.accelerator.unwrap_model(self.model), tok, "</response>"), \
+                    torch.autocast("cpu", enabled=False):
+                return super()._generate_single_turn(*a, **kw)
+
+    trainer = Trainer(model=model, args=args, train_dataset=dataset, processing_class=tok,
+                      reward_funcs=rewards.funcs, callbacks=callbacks)
     trainer.train(resume_from_checkpoint=last_checkpoint(out_dir) if resume else None)
     return trainer
