@@ -60,7 +60,8 @@ def test_student_notebook_has_no_solutions_and_tests_are_split(built):
 
 
 def test_grade_a_class_full_untouched_wrong_raising_noisy_looping(built, tmp_path):
-    """Full marks for the solution, 0 untouched, exactly one question lost per fault; nothing stops the run."""
+    """Full marks for the solution, 0 untouched, exactly one question lost per fault; nothing stops the run
+    (a raising cell, megabytes of output, an endless loop, a file that is not a notebook)."""
     solution = built / "autograder" / "gtalign_assignment.ipynb"
     subs = tmp_path / "subs"
     subs.mkdir()
@@ -88,9 +89,13 @@ def test_grade_a_class_full_untouched_wrong_raising_noisy_looping(built, tmp_pat
     loops.mkdir()
     edit(built / "student" / "gtalign_assignment.ipynb", loops / "loops.ipynb", "def parse_payoff",
          "def parse_payoff", "while True:\n    pass\ndef parse_payoff")
+    (loops / "not_a_notebook.ipynb").write_text("{ this is not JSON")
     grade_class.grade(loops, next((built / "autograder").glob("*.zip")), tmp_path / "loops.csv", timeout=20)
-    row = read_scores(tmp_path / "loops.csv")["loops.ipynb"]
+    got = read_scores(tmp_path / "loops.csv")
+    row = got["loops.ipynb"]
     assert row["status"].startswith("timeout") and float(row["total"]) == 0 and float(row["seconds"]) < 60
+    row = got["not_a_notebook.ipynb"]
+    assert row["status"].startswith("error") and "JSON" in row["status"] and float(row["total"]) == 0
 
 
 def min_welfare(u, l):
@@ -109,6 +114,11 @@ def test_custom_welfare_names_the_scalar_and_keeps_the_shared_column():
     cols = {k: [item.get(k)] for k in judge.columns}
     out = {f.__name__: f([item["prompt"]], [text], **cols)[0] for f in rf.funcs}
     assert out["min_welfare"] == out["welfare"] == min(out["user"], out["llm"]) > 0
+    import pandas as pd
+    from gtalign_lite import plots
+    log = pd.DataFrame({"step": [1, 2], **{c: [0.1, 0.2] for c in rf.log_columns}})
+    fig = plots.curves(log, rf.log_columns, "custom")
+    assert fig.axes[0].get_title() == "min_welfare (the reward)"  # the plot names the reward too
     b = gl.score_completion(item, text, judge, min_welfare)
     assert b.variant == "min_welfare" and b.welfare == min(b.user, b.llm)
     with pytest.raises(ValueError, match="rename"):
