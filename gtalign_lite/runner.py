@@ -1,7 +1,8 @@
-"""Run the six notebooks with papermill for a profile: python -m gtalign_lite.runner --profile smoke"""
+"""Run the notebooks with papermill for a profile: python -m gtalign_lite.runner --profile smoke"""
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import shutil
 import threading
@@ -15,6 +16,19 @@ from .config import PARAMS_DIR, load_profile, profiles
 ROOT = PARAMS_DIR.parent
 NOTEBOOKS = ("01_data", "02_payoff_prompting", "03_sft", "04_grpo_welfare", "05_evaluation", "06_pricing_adaptation",
              "07_reference_runs")
+# Notebooks that read the authors' published files from a local folder by default; without it (and with no
+# network to download them) the runner skips them and says so. Set the parameter to None to download instead.
+LOCAL_INPUTS = {"07_reference_runs": ("runs_root", "labels_path")}
+
+
+def missing_inputs(name: str, params: dict) -> list[str]:
+    """The local input folders or files a notebook's parameters name that do not exist here."""
+    out = []
+    for key in LOCAL_INPUTS.get(name, ()):
+        where = params.get(key)
+        if where is not None and not str(where).startswith("http") and not (ROOT / str(where)).exists():
+            out.append(f"{key}={where}")
+    return out
 
 
 def clean(nb):
@@ -77,9 +91,15 @@ def run(profile: str, run_dir: str | None = None, only=None, overrides: dict | N
         if name not in NOTEBOOKS:
             raise ValueError(f"unknown notebook {name!r}; valid: {', '.join(NOTEBOOKS)}")
         src, dst = ROOT / "notebooks" / f"{name}.ipynb", out_dir / "notebooks" / f"{name}.ipynb"
+        declared = pm.inspect_notebook(str(src))  # pass only what this notebook's parameters cell declares
+        defaults = {k: ast.literal_eval(v["default"]) for k, v in declared.items() if k in LOCAL_INPUTS.get(name, ())}
+        missing = missing_inputs(name, {**defaults, **params})
+        if missing:
+            print(f"SKIPPED {name}: {', '.join(missing)} not found here (a copy of the authors' published files); "
+                  f"pass -p {missing[0].split('=')[0]} null to download them, or copy them there.", flush=True)
+            continue
         print(f"[{time.strftime('%H:%M:%S')}] {name} ...", flush=True)
         start = time.time()
-        declared = pm.inspect_notebook(str(src))  # pass only what this notebook's parameters cell declares
         with PeakRSS() as mem:
             pm.execute_notebook(str(src), str(dst), parameters={k: v for k, v in params.items() if k in declared},
                                 kernel_name="python3", cwd=str(ROOT),

@@ -115,3 +115,12 @@ def test_clean_strips_papermill_noise_and_keeps_tags():
     assert out.cells[0].metadata == {"tags": ["parameters"]}
     assert json.dumps(nb.metadata)  # the input is not modified
     assert "papermill" in nb.metadata
+
+
+def test_runner_skips_07_visibly_without_the_published_runs(tmp_path, capsys):
+    from gtalign_lite.runner import run as run_profile
+
+    times = run_profile("smoke", str(tmp_path / "run"), only=["07_reference_runs"],
+                        overrides={"runs_root": str(tmp_path / "no-runs-here")}, figures=False)
+    assert times == []
+    assert "SKIPPED 07_reference_runs: runs_root=" in capsys.readouterr().out
