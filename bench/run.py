@@ -276,6 +276,37 @@ def grpo_overhead(model, tok, args):
     P = dict(seed=0, save_steps=10_000, grpo_batch_size=b, num_generations=n_gen, max_completion_length=k,
              grpo_steps=args.grpo_steps, grpo_lr=1e-5, grpo_beta=0.0, temperature=1.0, device=args.device,
              generation_kwargs={"min_new_tokens": k})
+    # alone: the same rollouts (through the package's rollout path) and one forward+backward over prompt +
+    # completion with the trainer's precision and gradient checkpointing; timed before, between and after the
+    # trainers and the fastest kept, so that a burst of other jobs cannot make the ratio look good
+    rows = [tok(chat_text(tok, it["prompt"]), add_special_tokens=False)["input_ids"] for it in items[:b // n_gen]]
+    rows = [r for r in rows for _ in range(n_gen)]
+    ids, mask, _ = layout(rows, tok.pad_token_id, share_prefix=False)
+    ids, mask = ids.to(args.device), mask.to(args.device)
+    full = torch.cat([ids, torch.randint(100, 1000, (len(rows), k), device=args.device)], 1)
+    full_mask = torch.cat([mask, torch.ones(len(rows), k, dtype=mask.dtype, device=args.device)], 1)
+    with tempfile.TemporaryDirectory() as out:
+        bf16 = tr._common(P, out)["bf16"]
+    alone = {"gen": float("inf"), "fwd/bwd": float("inf")}
+
+    def time_alone():
+        def gen():
+            with torch.no_grad():
+                fast_generate(m, tok, ids, mask, max_new_tokens=k, min_new_tokens=k, do_sample=True,
+                              pad_token_id=tok.pad_token_id)
+
+        def fwd_bwd():
+            m.train()
+            with torch.autocast(args.device, dtype=torch.bfloat16, enabled=bf16):
+                loss = m(input_ids=full, attention_mask=full_mask, labels=full, use_cache=False).loss
+            loss.backward()
+            m.zero_grad(set_to_none=True)
+
+        m.base_model.model.gradient_checkpointing_enable({"use_reentrant": False})  # as TRL's default config
+        alone["gen"] = min(alone["gen"], best(gen, 1, args.device))  # rollouts run without autocast, as in train.grpo
+        alone["fwd/bwd"] = min(alone["fwd/bwd"], best(fwd_bwd, 1, args.device))
+
+    time_alone()
     if args.grpo_plain:  # before: TRL's trainer as it comes (fp32 on a CPU, plain generate), same shapes
         from trl import GRPOConfig, GRPOTrainer
 
@@ -287,34 +318,13 @@ def grpo_overhead(model, tok, args):
             GRPOTrainer(model=m, args=plain, train_dataset=ds, processing_class=tok, reward_funcs=[length_reward],
                         callbacks=[Clock()]).train()
         before, times[:] = min(times[1:]) if len(times) > 1 else times[0], []
+        time_alone()
     with tempfile.TemporaryDirectory() as out:
-        trainer = tr.grpo(m, tok, ds, SimpleNamespace(funcs=[length_reward], weights=[1.0]), out, P, resume=False,
-                          callbacks=[Clock()])
+        tr.grpo(m, tok, ds, SimpleNamespace(funcs=[length_reward], weights=[1.0]), out, P, resume=False,
+                callbacks=[Clock()])
     step = min(times[1:]) if len(times) > 1 else times[0]
-    # alone: the same rollouts (prompt cache shared, sampling) and one forward+backward over prompt + completion
-    rows = [tok(chat_text(tok, it["prompt"]), add_special_tokens=False)["input_ids"] for it in items[:b // n_gen]]
-    rows = [r for r in rows for _ in range(n_gen)]
-    ids, mask, _ = layout(rows, tok.pad_token_id, share_prefix=False)
-    ids, mask = ids.to(args.device), mask.to(args.device)
-
-    def gen():
-        with torch.no_grad():
-            fast_generate(m, tok, ids, mask, max_new_tokens=k, min_new_tokens=k, do_sample=True,
-                          pad_token_id=tok.pad_token_id)
-
-    full = torch.cat([ids, torch.randint(100, 1000, (len(rows), k), device=args.device)], 1)
-    full_mask = torch.cat([mask, torch.ones(len(rows), k, dtype=mask.dtype, device=args.device)], 1)
-    bf16 = trainer.args.bf16
-
-    def fwd_bwd():
-        m.train()
-        with torch.autocast(args.device, dtype=torch.bfloat16, enabled=bf16):
-            loss = m(input_ids=full, attention_mask=full_mask, labels=full, use_cache=False).loss
-        loss.backward()
-        m.zero_grad(set_to_none=True)
-
-    t_gen = best(gen, 2, args.device)  # rollouts run without autocast, as in train.grpo
-    t_fb = best(fwd_bwd, 2, args.device)
+    time_alone()
+    t_gen, t_fb = alone["gen"], alone["fwd/bwd"]
     ratio = step / (t_gen + t_fb)
     row(f"step {step:.2f} s / (gen {t_gen:.2f} s + fwd/bwd {t_fb:.2f} s)", f"{ratio:5.2f}", "target <= 1.2", ratio <= 1.2)
     if args.grpo_plain:
@@ -359,7 +369,8 @@ def main(argv=None):
     ap.add_argument("--random-model", default=None, choices=sorted(SHAPES), help="random weights in these shapes")
     ap.add_argument("--tokenizer", default=None, help="tokenizer folder for --random-model (default: the embedded one)")
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True, help="also time bfloat16")
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch threads (default: torch's choice, or 1 when the load average shows other jobs)")
     ap.add_argument("--decode-tokens", type=int, default=16)
     ap.add_argument("--train-batch", type=int, default=4)
     ap.add_argument("--train-seq", type=int, default=256)
@@ -374,8 +385,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
     start = time.time()
     model, tok = load(args)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    busy = os.getloadavg()[0] > 0.5 * os.cpu_count()
+    if args.threads or (busy and args.device == "cpu"):
+        # other jobs on the cores: 2 OpenMP threads that spin-wait for each other then run 2-10x slower than 1
+        torch.set_num_threads(args.threads or 1)
     print(f"device {args.device}, torch {torch.__version__}, threads {torch.get_num_threads()}, OMP_WAIT_POLICY "
           f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}, {sum(p.numel() for p in model.parameters()) / 1e6:.1f} M "
           f"parameters, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
