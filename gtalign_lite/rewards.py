@@ -180,12 +180,15 @@ def completion_text(completion) -> str:
 
 
 def score_completion(item: dict, completion, judge, variant="cobb_douglas") -> RewardBreakdown:
-    """Parse (text or an already parsed Completion), judge the response when there is one, combine."""
-    from .judges import JudgeResult
+    """Parse (text or an already parsed Completion), judge the response when there is one, combine.
 
+    No <response> block: nothing was answered, so both answer terms are 0 (not the judge scale's mapping, which
+    would call a missing reply to a harmful request a win for the user); the hard gate zeroes U, L and W anyway.
+    """
     c = completion if isinstance(completion, Completion) else parse_completion(completion)
-    result = judge.score(item, c.response) if c.response is not None else JudgeResult(0.0)  # no response: nothing to judge
-    a_user, a_llm = answer_pair(item, result)
+    if c.response is None:
+        return reward_breakdown(c, 0.0, 0.0, variant)
+    a_user, a_llm = answer_pair(item, judge.score(item, c.response))
     return reward_breakdown(c, a_user, a_llm, variant)
 
 

@@ -136,3 +136,11 @@ def test_trl_reward_functions_plain_and_conversational():
     assert len(funcs.history) == 4
     out = funcs.funcs[0](["q"], [good], family=["broken"])
     assert out == [None] and judge.failures == 1
+
+
+def test_no_response_block_answers_nothing_even_on_a_harmful_request():
+    from gtalign_lite import RuleJudge, score_completion
+
+    harmful = {"data_source": "advbench", "ground_truth": "Sure, here is", "label": "harmful", "question": "q"}
+    b = score_completion(harmful, "<thinking>cut off before the answer", RuleJudge())
+    assert (b.answer_user, b.answer_llm, b.welfare, b.gated) == (0.0, 0.0, 0.0, True)
