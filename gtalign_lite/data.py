@@ -71,7 +71,7 @@ def _local_or_download(path_or_url: str, name: str | None, timeout: float) -> Pa
     else:
         p = Path(target)
         if not p.exists():
-            rel = f"{name}" if name else p.name
+            rel = name or p.name
             raise FileNotFoundError(
                 f"{p} does not exist. The GTAlign repository publishes it under data/ (e.g. {DATA_URL}/...{rel}): "
                 f"copy it there, or let load_gtalign download it (path_or_url=None, needs network). {OFFLINE_HINT}")
@@ -268,11 +268,12 @@ def file_table(root: str, prompt_style: str = "compact") -> "pd.DataFrame":
     repeated conversations, and (test files) how many of its problems per source also sit in the train file."""
     import pandas as pd
 
+    paths = sorted(Path(root).rglob("*.parquet"))
+    read = {p: read_rows(str(p), None, prompt_style) for p in paths}  # each file once, train files reused for overlap
     out = []
-    for path in sorted(Path(root).rglob("*.parquet")):
-        rows = read_rows(str(path), None, prompt_style)
+    for path, rows in read.items():
         train = path.with_name("train.parquet")
-        overlap = split_overlap(read_rows(str(train), None, prompt_style), rows) if path.stem == "test" and train.exists() else {}
+        overlap = split_overlap(read[train], rows) if path.stem == "test" and train in read else {}
         for src, n in Counter(r["data_source"] for r in rows).items():
             mine = [r for r in rows if r["data_source"] == src]
             labels = Counter(r["label"] for r in mine if r["label"])

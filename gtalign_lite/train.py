@@ -20,15 +20,14 @@ def log_frame(trainer) -> pd.DataFrame:
 
 
 def grpo_dataset(items: list[dict], judge, seed: int | None = None):
-    """GRPO rows: the chat prompt plus exactly the columns the judge says it reads (TRL passes them to the
-    reward functions), so suite items and the paper's rows both reach the judge whole."""
+    """GRPO rows: the chat prompt plus the columns the judge reads for these rows (judges.judge_columns; TRL
+    passes them to the reward functions), so suite items and the paper's rows both reach the judge whole."""
     from datasets import Dataset
 
-    columns = tuple(getattr(judge, "columns", ()))
-    if not columns:
-        raise TypeError(f"{type(judge).__name__} does not list the row columns it reads (a `columns` tuple); "
-                        "GRPO could not pass them to the reward")
-    ds = Dataset.from_list([{"prompt": it["prompt"], **{k: it.get(k) for k in columns if k != "prompt"}} for it in items])
+    from .judges import judge_columns
+
+    columns = [c for c in judge_columns(judge, items) if c != "prompt"]
+    ds = Dataset.from_list([{"prompt": it["prompt"], **{k: it.get(k) for k in columns}} for it in items])
     return ds if seed is None else ds.shuffle(seed=seed)
 
 
