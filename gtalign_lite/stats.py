@@ -116,7 +116,8 @@ def paired_test(df, a, b, metric, eval_set=None, n_resamples=9999, seed=0):
     """Paired a - b on items matched by (seed, eval_set, id): bootstrap 95% CI and a sign-flip permutation p.
 
     The p-value is scipy.stats.permutation_test(permutation_type="samples"), which swaps a and b within
-    pairs (flips the sign of each difference): exact when 2**n_pairs <= n_resamples, else Monte Carlo (p >= 2/(n_resamples+1)).
+    pairs (flips the sign of each difference): exact when 2**n_pairs <= n_resamples, else Monte Carlo
+    (then p >= 2/(n_resamples+1)).
     Chosen over Wilcoxon because most metrics are 0/1, where differences are -1/0/+1 (all ties, many zeros)
     and the signed-rank statistic degenerates; the mean difference is also the figure we report.
     Items kept by the metric's filter for only one method (a missing row or one-sided judge failure) are
