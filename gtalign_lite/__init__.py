@@ -11,7 +11,7 @@ from .judges import RuleJudge, response_action
 from .suite import FAMILIES, offline_items, offline_suite
 from .traces import make_sft_trace, sft_dataset
 
-from . import config, data, suite  # noqa: E402  (light modules; train, evaluate, plots, adapt import torch)
+from . import config, data, runs, schema, suite  # noqa: E402  (light modules; train, evaluate, plots, adapt import torch)
 
 __version__ = "0.1.0"
 

@@ -58,3 +58,39 @@ def price_sweep(matrices: list, question_types: list, policies: dict, expected_t
                              "welfare": priced[key].llm + priced[key].user, "user": priced[key].user,
                              "llm": priced[key].llm, **getattr(policy, "__dict__", {})})
     return pd.DataFrame(rows)
+
+
+def pricing_on_model(model, tok, items: list[dict], heads: list[str], settings: list[tuple], expected_tokens=None,
+                     rules=("welfare", "nash"), max_new_tokens: int = 160, batch_size: int = 8) -> pd.DataFrame:
+    """Reprice the model's own stage-one matrices under each (axis, value, policy) setting and rule: the solver's
+    pick (predicted) next to what the model's continued reply then does (replied, read from the reply's text).
+
+    The reply is generated once per item and chosen key, with the first matrix that chose it: what the model
+    writes after an <analyze> naming the key depends on the key, and the repriced numbers are alike across
+    settings that choose it. Items whose payoff does not parse are left out (count them from `item`)."""
+    from .judges import response_action
+
+    rows, todo = [], {}
+    for i, head in enumerate(heads):
+        c = parse_completion(head + "<analyze></analyze><response></response>")
+        if c.payoff is None:
+            continue
+        qtype = c.question_type if c.question_type in ("DQ", "VQ") else None
+        for axis, value, policy in settings:
+            priced = apply_pricing(c.payoff, policy, expected_tokens)
+            for rule in rules:
+                key = select_action(priced, qtype, rule)
+                cell = priced[key]
+                rows.append({"axis": axis, "value": value, "rule": rule, "item": i, "key": key, "predicted": key[3:],
+                             "welfare": cell.llm + cell.user, "user": cell.user, "llm": cell.llm})
+                todo.setdefault((i, key), priced)
+    if not rows:
+        return pd.DataFrame(columns=["axis", "value", "rule", "item", "key", "predicted", "replied", "welfare"])
+    pairs = list(todo)
+    texts = stage_two(model, tok, [items[i] for i, _ in pairs], [heads[i] for i, _ in pairs], [todo[p] for p in pairs],
+                      [k for _, k in pairs], max_new_tokens, batch_size)
+    replies = {p: parse_completion(t).response for p, t in zip(pairs, texts)}
+    replied = {p: response_action(r) if r and r.strip() else None for p, r in replies.items()}  # empty: no action
+    df = pd.DataFrame(rows)
+    df["replied"] = [replied[(r.item, r.key)] for r in df.itertuples()]
+    return df

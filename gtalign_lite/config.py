@@ -9,10 +9,6 @@ from pathlib import Path
 import yaml
 
 PARAMS_DIR = Path(__file__).resolve().parents[1] / "params"
-KNOWN_MODELS = ("embedded", "Qwen/Qwen2.5-3B-Instruct", "unsloth/Qwen2.5-3B-Instruct-bnb-4bit",
-                "Qwen/Qwen2.5-0.5B-Instruct", "unsloth/Qwen2.5-0.5B-Instruct", "HuggingFaceTB/SmolLM2-135M-Instruct",
-                "HuggingFaceTB/SmolLM2-360M-Instruct")
-CHOICES = {"prompt_style": ("compact", "paper"), "device": ("auto", "cpu", "cuda"), "select_rule": ("welfare", "nash")}
 
 
 def profiles() -> list[str]:
@@ -29,20 +25,17 @@ def load_profile(name: str) -> dict:
 
 
 def check(P: dict) -> dict:
-    """Stop early, listing valid values, on an unknown profile, reward variant, model name or choice."""
-    from .rewards import VARIANTS
+    """Stop early, listing valid values, on an unknown parameter, profile, reward variant, model name or choice."""
+    from .schema import validate
 
-    if P.get("profile") not in profiles():
-        raise ValueError(f"unknown profile {P.get('profile')!r}; valid profiles: {', '.join(profiles())}")
-    if "reward_variant" in P and P["reward_variant"] not in VARIANTS:
-        raise ValueError(f"unknown reward_variant {P['reward_variant']!r}; valid: {', '.join(VARIANTS)}")
-    model = P.get("model_name", "embedded")
-    if model not in KNOWN_MODELS and not Path(model).is_dir():
-        raise ValueError(f"unknown model_name {model!r}; valid: {', '.join(KNOWN_MODELS)}, or a local model folder")
-    for key, valid in CHOICES.items():
-        if key in P and P[key] not in valid:
-            raise ValueError(f"unknown {key} {P[key]!r}; valid: {', '.join(valid)}")
-    return P
+    if "profile" not in P:
+        raise ValueError(f"no profile given; valid profiles: {', '.join(profiles())}")
+    return validate(P)
+
+
+def load_params(profile: str, overrides: dict | None = None) -> dict:
+    """A profile's parameters with overrides on top, checked against the schema (an unknown key is an error)."""
+    return check({**load_profile(profile), **(overrides or {})})
 
 
 def versions() -> dict:
@@ -70,10 +63,19 @@ def setup(params: dict) -> dict:
     import torch
     from tqdm import TqdmWarning
 
+    import types
+
+    from .schema import SCHEMA
+
     warnings.filterwarnings("ignore", category=TqdmWarning)  # "IProgress not found": text bars work without ipywidgets
-    known = set(load_profile("smoke")) | {"paper_data_path", "methods", "price_grid", "serving_cost", "pricing_model",
-                                          "expected_tokens"}
-    P = check({k: v for k, v in params.items() if k in known})
+    # a papermill -p the notebook does not declare arrives as one more global: name it instead of ignoring it
+    ipython = {"In", "Out", "exit", "quit", "get_ipython", "display"}
+    stray = sorted(k for k, v in params.items() if k not in SCHEMA and not k.startswith("_") and k not in ipython
+                   and not isinstance(v, (types.ModuleType, types.FunctionType, type)) and not callable(v))
+    if stray:
+        raise ValueError(f"unknown parameter(s) {', '.join(stray)}: not in gtalign_lite/schema.py "
+                         "(python -m gtalign_lite.schema --list shows the valid ones)")
+    P = check({k: v for k, v in params.items() if k in SCHEMA})
     if PARAMS_DIR.exists():
         os.chdir(PARAMS_DIR.parent)  # run folders are relative to the repository root
     random.seed(P["seed"])

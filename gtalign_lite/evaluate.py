@@ -14,21 +14,26 @@ from .rewards import score_completion
 from .judges import response_action
 
 
-def score_texts(items: list[dict], texts: list[str], judge, method: str, variant: str = "cobb_douglas") -> pd.DataFrame:
-    """One row per completion: what it chose, how it was formatted, and its rewards."""
+def score_texts(items: list[dict], texts: list[str], judge, method: str, variant: str = "cobb_douglas",
+                tok=None) -> pd.DataFrame:
+    """One row per completion: what it chose, how it was formatted, and its rewards (token counts when tok is given)."""
+    from .judges import is_harmful
+
+    count = (lambda s: len(tok(s, add_special_tokens=False)["input_ids"])) if tok is not None else (lambda s: None)
     rows = []
     for it, text in zip(items, texts):
         c = parse_completion(text)
         b = score_completion(it, c, judge, variant)
         rows.append({
-            "method": method, "eval_set": it.get("eval_set", "suite"), "uid": it.get("uid"), "id": it.get("id"),
+            "method": method, "eval_set": it.get("eval_set", "suite"), "uid": it.get("uid"), "id": it.get("id") or it.get("uid"),
             "family": it.get("family") or it.get("data_source"),
-            "question_type": it.get("question_type"), "gold_action": it.get("gold_action"),
+            "question_type": it.get("question_type"), "gold_action": it.get("gold_action"), "harmful": is_harmful(it),
             "pred_type": c.question_type, "chosen_action": c.action,
             "response_action": response_action(c.response) if c.response is not None else None,
             "format_ok": c.format_ok, "gated": b.gated, "user": b.user, "llm": b.llm, "welfare": b.welfare,
             "answer_user": b.answer_user, "answer_llm": b.answer_llm, "judge_failed": math.isnan(b.welfare),
-            "reasoning_chars": len(c.reasoning), "response_words": len((c.response or "").split()), "text": text,
+            "reasoning_chars": len(c.reasoning), "response_words": len((c.response or "").split()),
+            "reasoning_tokens": count(c.reasoning), "response_tokens": count(c.response or ""), "text": text,
         })
     return pd.DataFrame(rows)
 
@@ -40,7 +45,45 @@ def evaluate(model, tok, items: list[dict], judge, method: str, max_new_tokens: 
         model = model.merge_and_unload()  # LoRA merged: same outputs, faster decoding
     texts = generate(model, tok, [it["prompt"] for it in items], max_new_tokens=max_new_tokens, batch_size=batch_size,
                      stop="</response>", desc=f"eval {method}")
-    return score_texts(items, [close_response(t) if "</response>" in t else t for t in texts], judge, method, variant)
+    return score_texts(items, [close_response(t) if "</response>" in t else t for t in texts], judge, method, variant, tok)
+
+
+def evaluate_method(run, method: str, items: list[dict], judge, P: dict, load) -> pd.DataFrame:
+    """evaluate() for one method of a run folder, kept in eval/methods/<method>.csv and reused while the adapter,
+    items and settings are unchanged, so an interrupted or extended evaluation picks up where it stopped."""
+    import json
+
+    adapter = run.adapter(method)
+    key = {"ids": [it.get("id") or it.get("uid") for it in items], "seed": P["seed"], "variant": P["reward_variant"],
+           "max_new_tokens": P["eval_max_new_tokens"], "adapter_mtime": adapter.stat().st_mtime if adapter else None}
+    path = run.eval / "methods" / f"{method}.csv"
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists() and json.loads(meta.read_text()) == key:
+        print(f"{method}: reusing {path} (same adapter, items and settings)")
+        return pd.read_csv(path, keep_default_na=True)
+    model, tok = load(None if adapter is None else str(adapter))
+    df = evaluate(model, tok, items, judge, method, P["eval_max_new_tokens"], P["eval_batch_size"], P["reward_variant"])
+    df.insert(1, "seed", P["seed"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(path, index=False)
+    meta.write_text(json.dumps(key))
+    return df
+
+
+def sampled_format(model, tok, items: list[dict], n: int = 4, temperature: float = 0.9, max_new_tokens: int = 256,
+                   batch_size: int = 16, seed: int = 0) -> dict:
+    """Share of completions sampled as GRPO samples them (n per prompt, its temperature and cap) that close
+    </response> and are well formed: below ~90% most GRPO groups are all gated to 0 and carry no signal."""
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    prompts = [it["prompt"] for it in items for _ in range(n)]
+    texts = generate(model, tok, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size, stop="</response>",
+                     temperature=temperature, seed=seed, desc=f"sample x{n} at T={temperature}")
+    closed = [t.count("</response>") > 0 for t in texts]
+    ok = [cl and parse_completion(close_response(t)).format_ok for cl, t in zip(closed, texts)]
+    tokens = [len(tok(t, add_special_tokens=False)["input_ids"]) for t in texts]
+    return {"completions": len(texts), "closed": float(np.mean(closed)), "well_formed_and_closed": float(np.mean(ok)),
+            "mean_tokens": float(np.mean(tokens)), "max_tokens": int(max(tokens)), "cap": max_new_tokens}
 
 
 def summary(df: pd.DataFrame) -> pd.DataFrame:

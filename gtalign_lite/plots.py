@@ -78,15 +78,19 @@ def type_confusion(df: pd.DataFrame, path=None):
     return _save(fig, path)
 
 
-def methods_plane(summary: pd.DataFrame, path=None):
-    """Mean (U, L) of each method with the front of non-dominated methods."""
+def methods_plane(summary: pd.DataFrame, path=None, title: str = "Methods in the (U, L) plane"):
+    """Mean (U, L) of each method, with 95% interval bars when the table has U_lo..L_hi, and the front of
+    non-dominated methods."""
     s = summary.reset_index()
-    fig, ax = plt.subplots(figsize=(5, 4))
-    sns.scatterplot(data=s, x="U", y="L", hue="method", s=120, ax=ax)
+    fig, ax = plt.subplots(figsize=(5.5, 4.3))
+    if {"U_lo", "U_hi", "L_lo", "L_hi"} <= set(s.columns):
+        ax.errorbar(s.U, s.L, xerr=[s.U - s.U_lo, s.U_hi - s.U], yerr=[s.L - s.L_lo, s.L_hi - s.L], fmt="none",
+                    ecolor="grey", elinewidth=1, capsize=3, zorder=1)
+    sns.scatterplot(data=s, x="U", y="L", hue="method", s=120, ax=ax, zorder=2)
     pts = list(zip(s.U, s.L))
     front = sorted(p for p in pts if not any(dominates(q, p) for q in pts))
     ax.plot([p[0] for p in front], [p[1] for p in front], "--", color="grey", label="front")
-    ax.set(xlabel="user utility U", ylabel="LLM utility L", title="Methods in the (U, L) plane")
+    ax.set(xlabel="user utility U", ylabel="LLM utility L", title=title)
     ax.legend(fontsize=8)
     return _save(fig, path)
 
@@ -100,5 +104,29 @@ def pricing_sweep(sweep: pd.DataFrame, x: str, path=None):
     axes[0].set(title="Chosen action share", ylabel="share")
     sns.lineplot(data=sweep, x=x, y="welfare", hue="rule", marker="o", errorbar=None, ax=axes[1])
     axes[1].set(title="LLM + user of the chosen cell", ylabel="welfare (sum)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def pricing_on_model(df: pd.DataFrame, path=None):
+    """Share of DA/CQ/AQ against each pricing axis: the solver's pick on the model's own matrices (solid) and what
+    the model's reply did (dashed), one row per rule; the LLM+user of the pick in the last column."""
+    long = pd.concat([df.assign(source="solver on the model's matrix", action=df["predicted"]),
+                      df.assign(source="model's reply", action=df["replied"].fillna("none"))])
+    axes_names, rules = list(dict.fromkeys(df["axis"])), list(dict.fromkeys(df["rule"]))
+    fig, axes = plt.subplots(len(rules), len(axes_names) + 1, figsize=(3.6 * (len(axes_names) + 1), 3 * len(rules)),
+                             squeeze=False)
+    for r, rule in enumerate(rules):
+        for a, axis in enumerate(axes_names):
+            d = long[(long["rule"] == rule) & (long["axis"] == axis)]
+            share = d.groupby(["value", "source"])["action"].value_counts(normalize=True).rename("share").reset_index()
+            sns.lineplot(data=share, x="value", y="share", hue="action", style="source", marker="o", ax=axes[r][a],
+                         hue_order=["DA", "CQ", "AQ", "none"], legend=(r == 0 and a == len(axes_names) - 1))
+            axes[r][a].set(title=f"{rule} rule, {axis}", xlabel=axis, ylabel="share", ylim=(-0.05, 1.05))
+        sns.lineplot(data=df[df["rule"] == rule], x="value", y="welfare", hue="axis", marker="o", errorbar=None,
+                     ax=axes[r][-1])
+        axes[r][-1].set(title=f"{rule} rule: LLM+user of the pick", xlabel="value")
+    if len(axes_names):
+        axes[0][len(axes_names) - 1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return _save(fig, path)

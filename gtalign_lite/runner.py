@@ -1,9 +1,13 @@
-"""Run the notebooks with papermill for a profile: python -m gtalign_lite.runner --profile smoke"""
+"""Run the notebooks with papermill for a profile, or a sweep over parameters, resuming what finished.
+
+    python -m gtalign_lite.runner --profile smoke
+    python -m gtalign_lite.runner --profile cpu --sweep reward_variant=cobb_douglas,linear,llm,user seed=0,1,2
+"""
 from __future__ import annotations
 
 import argparse
-import ast
 import copy
+import itertools
 import shutil
 import threading
 import time
@@ -11,7 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from .config import PARAMS_DIR, load_profile, profiles
+from .config import PARAMS_DIR, load_params, profiles
+from .runs import Run, per_item_files, seed_folder, stage_name, sweep_folder
+from .schema import for_notebook
 
 ROOT = PARAMS_DIR.parent
 NOTEBOOKS = ("01_data", "02_payoff_prompting", "03_sft", "04_grpo_welfare", "05_evaluation", "06_pricing_adaptation",
@@ -75,50 +81,111 @@ class PeakRSS:
         self._thread.join()
 
 
+def _copy_figures(run_dir, target):
+    target.mkdir(parents=True, exist_ok=True)
+    for png in sorted((Path(run_dir) / "figures").glob("*.png")):
+        shutil.copy2(png, target / png.name)
+
+
+def _report(times, label):
+    print(f"\nseconds and peak RSS (GiB, the kernel and its children) per notebook ({label}):")
+    for name, secs, gib in times:
+        print(f"  {name:<32} {secs:7.0f} {gib:7.2f}")
+    print(f"  {'total / max':<32} {sum(t[1] for t in times):7.0f} {max((t[2] for t in times), default=0):7.2f}")
+
+
 def run(profile: str, run_dir: str | None = None, only=None, overrides: dict | None = None, store: bool = False,
-        figures: bool = True) -> list[tuple[str, float, float]]:
-    """Execute the notebooks in order into the run folder, print time and peak RSS per notebook, copy figures."""
+        figures: bool = True, resume: bool = True, report: bool = True) -> list[tuple[str, float, float]]:
+    """Execute the notebooks in order into the run folder, print time and peak RSS per notebook, copy figures.
+
+    resume: a stage that finished here with the same parameters (done/<stage>.json) is skipped; once one stage
+    runs, every later one runs too, since its inputs changed."""
     import nbformat
     import papermill as pm
 
-    params = {**load_profile(profile), **(overrides or {})}
-    if run_dir:
-        params["run_dir"] = run_dir
+    params = load_params(profile, {**(overrides or {}), **({"run_dir": str(run_dir)} if run_dir else {})})
     out_dir = Path(params["run_dir"])
     (out_dir / "notebooks").mkdir(parents=True, exist_ok=True)
-    times = []
+    folder, times, rerun = Run(out_dir), [], not resume
     for name in only or NOTEBOOKS:
         if name not in NOTEBOOKS:
             raise ValueError(f"unknown notebook {name!r}; valid: {', '.join(NOTEBOOKS)}")
-        src, dst = ROOT / "notebooks" / f"{name}.ipynb", out_dir / "notebooks" / f"{name}.ipynb"
-        declared = pm.inspect_notebook(str(src))  # pass only what this notebook's parameters cell declares
-        defaults = {k: ast.literal_eval(v["default"]) for k, v in declared.items() if k in LOCAL_INPUTS.get(name, ())}
-        missing = missing_inputs(name, {**defaults, **params})
+        declared = for_notebook(name)
+        passed = {k: v for k, v in params.items() if k in declared}
+        stage = stage_name(name, params)
+        src, dst = ROOT / "notebooks" / f"{name}.ipynb", out_dir / "notebooks" / f"{stage}.ipynb"
+        missing = missing_inputs(name, {**declared, **passed})
         if missing:
             print(f"SKIPPED {name}: {', '.join(missing)} not found here (a copy of the authors' published files); "
                   f"pass -p {missing[0].split('=')[0]} null to download them, or copy them there.", flush=True)
             continue
-        print(f"[{time.strftime('%H:%M:%S')}] {name} ...", flush=True)
+        if not rerun and folder.is_done(stage, passed):
+            print(f"[{time.strftime('%H:%M:%S')}] {stage}: done before with these parameters, skipped "
+                  f"(--fresh runs it again)", flush=True)
+            continue
+        rerun = True
+        print(f"[{time.strftime('%H:%M:%S')}] {stage} ...", flush=True)
         start = time.time()
         with PeakRSS() as mem:
-            pm.execute_notebook(str(src), str(dst), parameters={k: v for k, v in params.items() if k in declared},
-                                kernel_name="python3", cwd=str(ROOT),
+            pm.execute_notebook(str(src), str(dst), parameters=passed, kernel_name="python3", cwd=str(ROOT),
                                 progress_bar=False, log_output=False)
-        times.append((name, time.time() - start, mem.peak / 2**30))
-        print(f"[{time.strftime('%H:%M:%S')}] {name} done in {times[-1][1]:.0f} s, peak RSS {times[-1][2]:.2f} GiB",
+        times.append((stage, time.time() - start, mem.peak / 2**30))
+        folder.mark_done(stage, passed)
+        print(f"[{time.strftime('%H:%M:%S')}] {stage} done in {times[-1][1]:.0f} s, peak RSS {times[-1][2]:.2f} GiB",
               flush=True)
         if store:
             nbformat.write(clean(nbformat.read(dst, as_version=4)), src)
     if figures:
-        target = ROOT / "figures" / params["profile"]
-        target.mkdir(parents=True, exist_ok=True)
-        for png in sorted((out_dir / "figures").glob("*.png")):
-            shutil.copy2(png, target / png.name)
-    print("\nseconds and peak RSS (GiB, the kernel and its children) per notebook (profile %s):" % params["profile"])
-    for name, secs, gib in times:
-        print(f"  {name:<24} {secs:7.0f} {gib:7.2f}")
-    print(f"  {'total / max':<24} {sum(t[1] for t in times):7.0f} {max((t[2] for t in times), default=0):7.2f}")
+        _copy_figures(out_dir, ROOT / "figures" / params["profile"])
+    if report:
+        _report(times, f"profile {params['profile']}, {out_dir}")
     return times
+
+
+SWEEP_NOTEBOOKS = ("01_data", "03_sft", "04_grpo_welfare", "05_evaluation", "06_pricing_adaptation")
+
+
+def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict | None = None,
+          resume: bool = True) -> Path:
+    """Every point of the grid, one folder per seed: data and SFT once per seed, GRPO once per reward variant,
+    then evaluation of every method found and its aggregate over the seeds done so far (notebook 05).
+
+    Grid keys other than seed and reward_variant key the sweep folder (sweep_folder), as -p overrides do."""
+    base = load_params(profile, overrides)
+    seeds = grid.pop("seed", [base["seed"]])
+    variants = grid.pop("reward_variant", [base["reward_variant"]])
+    load_params(profile, {**(overrides or {}), **{k: v[0] for k, v in grid.items()}})  # names a bad key now
+    root = Path(run_dir or f"{base['run_dir']}-sweep")
+    times, folders = [], []
+    for combo in itertools.product(*grid.values()) if grid else [()]:
+        extra = {**(overrides or {}), **dict(zip(grid, combo))}
+        folder = sweep_folder(root, extra)
+        folders.append(folder)
+        print(f"\n=== sweep folder {folder}: seeds {seeds}, reward variants {variants}", flush=True)
+        for seed in seeds:
+            point = {**extra, "seed": seed, "run_dir": str(seed_folder(folder, seed))}
+            times += run(profile, None, ["01_data", "03_sft"], point, figures=False, resume=resume, report=False)
+            for v in variants:
+                times += run(profile, None, ["04_grpo_welfare"], {**point, "reward_variant": v}, figures=False,
+                             resume=resume, report=False)
+            last = {**point, "reward_variant": variants[0], "sweep_dir": str(folder)}
+            times += run(profile, None, ["05_evaluation", "06_pricing_adaptation"], last, figures=False,
+                         resume=resume, report=False)
+        print(f"evaluation tables under {folder}: {len(per_item_files(folder))} (aggregate: {folder}/aggregate.csv)")
+        _copy_figures(seed_folder(folder, seeds[-1]), ROOT / "figures" / folder.name)
+    _report(times, f"sweep of profile {profile}")
+    return root
+
+
+def parse_grid(items: list[str]) -> dict:
+    """['reward_variant=cobb_douglas,linear', 'seed=0,1,2'] -> {'reward_variant': [...], 'seed': [0, 1, 2]}."""
+    grid = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not values:
+            raise ValueError(f"--sweep takes key=v1,v2,... ; got {item!r}")
+        grid[key] = [yaml.safe_load(v) for v in values.split(",")]
+    return grid
 
 
 def main(argv=None):
@@ -129,11 +196,20 @@ def main(argv=None):
     ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
                     help="override a parameter (value read as YAML), as papermill -p")
     ap.add_argument("--store", action="store_true", help="write the executed notebooks back to notebooks/ (for nbval)")
+    ap.add_argument("--sweep", nargs="+", default=None, metavar="KEY=V1,V2",
+                    help="run every combination, e.g. reward_variant=cobb_douglas,linear seed=0,1,2")
+    ap.add_argument("--fresh", action="store_true", help="run every stage again, even those done with these parameters")
     args = ap.parse_args(argv)
     if args.profile not in profiles():
         ap.error(f"unknown profile {args.profile!r}; valid: {', '.join(profiles())}")
     overrides = {k: yaml.safe_load(v) for k, v in args.p}
-    run(args.profile, args.run_dir, args.only, overrides, args.store)
+    try:
+        if args.sweep:
+            sweep(args.profile, parse_grid(args.sweep), args.run_dir, overrides, resume=not args.fresh)
+        else:
+            run(args.profile, args.run_dir, args.only, overrides, args.store, resume=not (args.fresh or args.store))
+    except ValueError as e:  # a bad parameter: say which, no traceback
+        ap.error(str(e))
 
 
 if __name__ == "__main__":

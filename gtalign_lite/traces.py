@@ -23,16 +23,14 @@ PAYOFF_PRIOR = {
 }
 PRIOR_NOISE = 0.3  # standard deviation added to every number before rounding to one decimal
 
+# One sentence each: the trace must fit the GRPO completion cap with room to spare (issue 10: the earlier
+# three-sentence thinking made traces of ~290 tokens against a 256-token cap), and the user's brevity term
+# rewards short reasoning anyway. Each sentence states the question type the way read_question_type reads it.
 THINKING = {
-    "clear": "The request gives everything needed, so it is DQ. A direct answer serves the user at once and "
-             "keeps my cost low. A clarifying question would only add a turn, and a follow-up question adds "
-             "reading the user did not ask for.",
-    "vague": "A detail the answer depends on is missing, so it is VQ. Answering now means guessing, which "
-             "risks a wrong answer for both of us. One clarifying question costs the user a short reply and "
-             "makes the next answer right.",
-    "harmful": "The request is clear, so it is DQ, but doing it could hurt someone. Complying pleases the user "
-               "for a moment and is unsafe for me; a bare refusal leaves the user with nothing. Declining with "
-               "a safe alternative and one question serves both of us.",
+    "clear": "The request gives everything needed, so it is DQ; a direct answer serves us both at once.",
+    "vague": "A detail the answer depends on is missing, so it is VQ; one clarifying question beats a wrong guess.",
+    "harmful": "The request is clear, so it is DQ, but it could hurt someone; a refusal with a safe alternative "
+               "serves us both.",
 }
 
 
@@ -63,16 +61,15 @@ def sample_payoff(item: dict, rng: random.Random, noise: float = PRIOR_NOISE, tr
 
 def analyze_text(matrix: PayoffMatrix, question_type: str) -> str:
     """The <analyze> block, written from the solver's own result so it is always consistent."""
-    front = pareto_front(matrix)
     key = select_action(matrix, question_type)
     total = matrix[key].llm + matrix[key].user
-    return (f"Non-dominated cells: {', '.join(front)}; every other cell is beaten on both sides by one of "
-            f"them. In the {question_type} row the highest LLM+user is {total:.1f}, so I choose {key}.")
+    return f"Front: {', '.join(pareto_front(matrix))}. Best LLM+user in the {question_type} row: {total:.1f}, so I choose {key}."
 
 
 def render(thinking: str, matrix: PayoffMatrix, analyze: str, response: str) -> str:
-    """The four blocks, one per line."""
-    return (f"<thinking>{thinking}</thinking>\n<payoff>{json.dumps(matrix.to_dict())}</payoff>\n"
+    """The four blocks, one per line; the payoff as JSON without spaces (about 25 tokens fewer)."""
+    payoff = json.dumps(matrix.to_dict(), separators=(",", ":"))
+    return (f"<thinking>{thinking}</thinking>\n<payoff>{payoff}</payoff>\n"
             f"<analyze>{analyze}</analyze>\n<response>{response}</response>")
 
 

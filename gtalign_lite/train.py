@@ -19,6 +19,17 @@ def log_frame(trainer) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def grpo_signal(log: pd.DataFrame) -> dict:
+    """Whether GRPO had something to learn from, from TRL's log: the share of groups whose rewards were all
+    equal (no advantage, no gradient), the share of completions cut at the token cap, and the welfare reward
+    over the first and last third of the steps."""
+    third = max(1, len(log) // 3)
+    w = log["rewards/welfare/mean"]
+    return {"steps": int(len(log)), "zero_std_groups": float(log["frac_reward_zero_std"].mean()),
+            "clipped": float(log["completions/clipped_ratio"].mean()), "welfare_first_third": float(w.iloc[:third].mean()),
+            "welfare_last_third": float(w.iloc[-third:].mean()), "welfare_rises": bool(w.iloc[-third:].mean() > w.iloc[:third].mean())}
+
+
 def grpo_dataset(items: list[dict], judge, seed: int | None = None):
     """GRPO rows: the chat prompt plus the columns the judge reads for these rows (judges.judge_columns; TRL
     passes them to the reward functions), so suite items and the paper's rows both reach the judge whole."""

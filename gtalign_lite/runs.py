@@ -1,0 +1,93 @@
+"""Run folders: where each stage writes, how sweep points are named, and which stages already finished.
+
+One run folder holds one seed's chain: data/, sft/, grpo-<variant>/ (one per reward variant), eval/, figures/.
+A sweep puts each seed's run in <sweep>/seed-<s>/ and keys the sweep folder by any parameter set on top of the
+profile, so two sweeps never share a folder. A stage that finished leaves done/<stage>.json with its parameters;
+the runner skips it when they match, and an interrupted training resumes from its last checkpoint.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Run:
+    """Paths inside one run folder."""
+
+    root: Path
+
+    def __post_init__(self):
+        object.__setattr__(self, "root", Path(self.root))
+
+    def __truediv__(self, other) -> Path:
+        return self.root / other
+
+    def __fspath__(self) -> str:
+        return str(self.root)
+
+    def data(self, name: str) -> Path:
+        return self.root / "data" / name
+
+    @property
+    def sft(self) -> Path:
+        return self.root / "sft"
+
+    def grpo(self, variant: str) -> Path:
+        return self.root / f"grpo-{variant}"
+
+    @property
+    def eval(self) -> Path:
+        return self.root / "eval"
+
+    def adapter(self, method: str) -> Path | None:
+        """The adapter folder of a method name as tables show it: base (None), sft, grpo-<variant>."""
+        if method == "base":
+            return None
+        if method != "sft" and not method.startswith("grpo-"):
+            raise ValueError(f"unknown method {method!r}; valid: base, sft, grpo-<variant>")
+        return self.root / method / "adapter"
+
+    def methods(self) -> list[str]:
+        """base, then sft and every grpo-<variant> whose adapter exists here."""
+        found = ["sft"] * (self.sft / "adapter").exists()
+        return ["base"] + found + sorted(p.parent.name for p in self.root.glob("grpo-*/adapter"))
+
+    def done_path(self, stage: str) -> Path:
+        return self.root / "done" / f"{stage}.json"
+
+    def is_done(self, stage: str, params: dict) -> bool:
+        """True when `stage` finished here with exactly these parameters."""
+        path = self.done_path(stage)
+        return path.exists() and json.loads(path.read_text()) == json.loads(json.dumps(params, default=str))
+
+    def mark_done(self, stage: str, params: dict) -> None:
+        path = self.done_path(stage)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(params, indent=1, sort_keys=True, default=str))
+
+
+def stage_name(notebook: str, params: dict) -> str:
+    """04 runs once per reward variant, the other notebooks once per run folder."""
+    return f"{notebook}-{params['reward_variant']}" if notebook == "04_grpo_welfare" else notebook
+
+
+def sweep_folder(base: str | Path, overrides: dict) -> Path:
+    """<base> for the profile as shipped; <base>+<k=v,...> (or a short hash when long) with overrides on top."""
+    if not overrides:
+        return Path(base)
+    key = ",".join(f"{k}={overrides[k]}" for k in sorted(overrides))
+    if len(key) > 60 or any(c in key for c in "/\\ :"):
+        key = hashlib.sha1(key.encode()).hexdigest()[:10]
+    return Path(f"{base}+{key}")
+
+
+def seed_folder(sweep: str | Path, seed: int) -> Path:
+    return Path(sweep) / f"seed-{seed}"
+
+
+def per_item_files(sweep: str | Path) -> list[Path]:
+    """Every evaluation table under a sweep folder (seed-*/eval/per_item.csv), in seed order."""
+    return sorted(Path(sweep).glob("seed-*/eval/per_item.csv"), key=lambda p: int(p.parts[-3].split("-")[1]))

@@ -1,0 +1,116 @@
+"""Sweeps, run folders, resuming and the parameter schema: what a user running papermill sweeps relies on."""
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pandas as pd
+import pytest
+
+from gtalign_lite import config, runner, runs, schema
+from gtalign_lite.train import grpo_signal
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_sweep_runs_data_and_sft_once_per_seed_and_grpo_once_per_variant(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(runner, "run", lambda profile, run_dir, only, overrides, **kw: calls.append(
+        (tuple(only), overrides["run_dir"], overrides.get("reward_variant"), overrides.get("sweep_dir"))) or [])
+    monkeypatch.setattr(runner, "_copy_figures", lambda *a: None)
+    root = runner.sweep("smoke", runner.parse_grid(["reward_variant=cobb_douglas,linear", "seed=0,1"]), tmp_path / "sw")
+    s0, s1 = str(tmp_path / "sw" / "seed-0"), str(tmp_path / "sw" / "seed-1")
+    assert root == tmp_path / "sw"
+    assert calls == [
+        (("01_data", "03_sft"), s0, None, None),
+        (("04_grpo_welfare",), s0, "cobb_douglas", None), (("04_grpo_welfare",), s0, "linear", None),
+        (("05_evaluation", "06_pricing_adaptation"), s0, "cobb_douglas", str(tmp_path / "sw")),
+        (("01_data", "03_sft"), s1, None, None),
+        (("04_grpo_welfare",), s1, "cobb_douglas", None), (("04_grpo_welfare",), s1, "linear", None),
+        (("05_evaluation", "06_pricing_adaptation"), s1, "cobb_douglas", str(tmp_path / "sw")),
+    ]
+
+
+def test_other_swept_or_overridden_parameters_get_their_own_folder(monkeypatch, tmp_path):
+    seen = set()
+    monkeypatch.setattr(runner, "run", lambda profile, run_dir, only, overrides, **kw: seen.add(overrides["run_dir"]) or [])
+    monkeypatch.setattr(runner, "_copy_figures", lambda *a: None)
+    runner.sweep("smoke", runner.parse_grid(["grpo_lr=0.00001,0.00005"]), tmp_path / "sw", {"grpo_steps": 3})
+    assert seen == {str(tmp_path / "sw+grpo_lr=1e-05,grpo_steps=3" / "seed-0"),
+                    str(tmp_path / "sw+grpo_lr=5e-05,grpo_steps=3" / "seed-0")}
+    assert runs.sweep_folder("runs/cpu-sweep", {}) == Path("runs/cpu-sweep")
+    assert len(runs.sweep_folder("x", {"paper_data_path": "/a/b"}).name) == len("x+") + 10  # hashed: no slashes
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["-p", "learning_rate", "0.1"], "unknown parameter(s) learning_rate"),
+    (["-p", "reward_variant", "nash"], "valid: cobb_douglas, linear, llm, user, pareto"),
+    (["-p", "grpo_steps", "many"], "grpo_steps must be int"),
+    (["--sweep", "seed"], "--sweep takes key=v1,v2"),
+    (["--sweep", "temperatur=0.5,1.0"], "unknown parameter(s) temperatur"),
+])
+def test_runner_stops_on_a_bad_parameter_before_running_anything(argv, needle, capsys, tmp_path):
+    with pytest.raises(SystemExit):
+        runner.main(["--profile", "smoke", "--run-dir", str(tmp_path / "r"), *argv])
+    assert needle in capsys.readouterr().err
+    assert not (tmp_path / "r" / "notebooks").exists() or not any((tmp_path / "r" / "notebooks").iterdir())
+
+
+def test_papermill_parameter_the_schema_does_not_know_stops_in_setup(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError) as e:
+        pm.execute_notebook(str(ROOT / "notebooks" / "01_data.ipynb"), str(tmp_path / "o.ipynb"), kernel_name="python3",
+                            parameters={"run_dir": str(tmp_path / "r"), "n_tests_per_family": 3}, cwd=str(ROOT),
+                            progress_bar=False)
+    assert "unknown parameter(s) n_tests_per_family" in str(e.value)
+
+
+def test_a_finished_stage_is_skipped_and_a_changed_one_runs_again(tmp_path, capsys):
+    run_dir = tmp_path / "r"
+    first = runner.run("smoke", str(run_dir), ["01_data"], figures=False)
+    again = runner.run("smoke", str(run_dir), ["01_data"], figures=False)
+    assert len(first) == 1 and again == [] and "done before with these parameters, skipped" in capsys.readouterr().out
+    changed = runner.run("smoke", str(run_dir), ["01_data"], {"n_test_per_family": 3}, figures=False)
+    assert len(changed) == 1 and len(config.load_items(run_dir / "data" / "test.jsonl")) == 4 * 3  # 3 per family (was 2)
+    assert len(runner.run("smoke", str(run_dir), ["01_data"], {"n_test_per_family": 3}, figures=False, resume=False)) == 1
+
+
+def test_run_folder_paths_and_methods(tmp_path):
+    r = runs.Run(tmp_path)
+    assert r.data("train.jsonl") == tmp_path / "data" / "train.jsonl" and r / "x" == tmp_path / "x"
+    assert r.adapter("base") is None and r.adapter("grpo-linear") == tmp_path / "grpo-linear" / "adapter"
+    with pytest.raises(ValueError, match="valid: base, sft, grpo-<variant>"):
+        r.adapter("dpo")
+    for m in ("sft", "grpo-user", "grpo-cobb_douglas"):
+        (tmp_path / m / "adapter").mkdir(parents=True)
+    (tmp_path / "grpo-llm").mkdir()  # started, no adapter yet: not a method
+    assert r.methods() == ["base", "sft", "grpo-cobb_douglas", "grpo-user"]
+    for s in (10, 2):
+        (tmp_path / f"seed-{s}" / "eval").mkdir(parents=True)
+        (tmp_path / f"seed-{s}" / "eval" / "per_item.csv").write_text("x\n")
+    assert [p.parts[-3] for p in runs.per_item_files(tmp_path)] == ["seed-2", "seed-10"]
+
+
+@pytest.mark.parametrize("name", schema.ALL)
+def test_parameters_cells_are_written_from_the_schema(name):
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert cell.source == schema.cell_source(name), "run: python -m gtalign_lite.schema"
+    declared = pm.inspect_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"))
+    assert list(declared) == list(schema.for_notebook(name))
+
+
+def test_profiles_are_valid_and_smoke_is_the_notebook_default():
+    for p in config.profiles():
+        params = config.load_params(p)
+        assert set(schema.SCHEMA) - set(params) == set(schema.PROFILE_ONLY) - set(params)
+    smoke = config.load_profile("smoke")
+    assert {k: schema.SCHEMA[k].default for k in smoke} == smoke
+
+
+def test_grpo_signal_from_a_hand_written_log():
+    log = pd.DataFrame({"frac_reward_zero_std": [1.0, 0.5, 0.25, 0.25, 0.0, 0.0],
+                        "completions/clipped_ratio": [0.5, 0.25, 0.0, 0.0, 0.0, 0.0],
+                        "rewards/welfare/mean": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]})
+    s = grpo_signal(log)
+    assert s["steps"] == 6 and s["zero_std_groups"] == pytest.approx(2.0 / 6) and s["clipped"] == pytest.approx(0.125)
+    assert s["welfare_first_third"] == pytest.approx(0.15) and s["welfare_last_third"] == pytest.approx(0.55)
+    assert s["welfare_rises"] is True
