@@ -6,7 +6,7 @@ RUN     ?= runs/$(PROFILE)
 TORCH   ?= torch==2.13.0
 STAMP   := $(VENV)/.installed
 
-.PHONY: venv unit test reproduce nbval notebooks bench clean
+.PHONY: venv unit test reproduce sweep nbval notebooks bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -24,6 +24,13 @@ unit: $(STAMP)
 
 reproduce: $(STAMP)
 	$(PY) -m gtalign_lite.runner --profile $(PROFILE) --run-dir $(RUN)
+
+# The mini reproduction: every reward variant x seed (runs/<profile>-sweep/seed-N/), pooled by notebook 05 into
+# runs/<profile>-sweep/aggregate.csv. Finished stages are skipped and training resumes from its checkpoint, so
+# running it again continues an interrupted sweep.
+SWEEP ?= reward_variant=cobb_douglas,linear,llm,user seed=0,1,2
+sweep: $(STAMP)
+	$(PY) -m gtalign_lite.runner --profile $(PROFILE) --sweep $(SWEEP)
 
 # nbval re-runs the committed notebooks (smoke defaults) and compares their outputs strictly,
 # except cells marked NBVAL_IGNORE_OUTPUT; it reuses the smoke run folder, so it runs after reproduce.

@@ -49,25 +49,32 @@ def evaluate(model, tok, items: list[dict], judge, method: str, max_new_tokens: 
 
 
 def evaluate_method(run, method: str, items: list[dict], judge, P: dict, load) -> pd.DataFrame:
-    """evaluate() for one method of a run folder, kept in eval/methods/<method>.csv and reused while the adapter,
-    items and settings are unchanged, so an interrupted or extended evaluation picks up where it stopped."""
+    """evaluate() for one method of a run folder, kept per evaluation set in eval/methods/<method>-<set>.csv and
+    reused while the adapter, items and settings are unchanged: an interrupted evaluation, one more trained
+    variant or one more evaluation set computes only what is new."""
     import json
 
     adapter = run.adapter(method)
-    key = {"ids": [it.get("id") or it.get("uid") for it in items], "seed": P["seed"], "variant": P["reward_variant"],
-           "max_new_tokens": P["eval_max_new_tokens"], "adapter_mtime": adapter.stat().st_mtime if adapter else None}
-    path = run.eval / "methods" / f"{method}.csv"
-    meta = path.with_suffix(".json")
-    if path.exists() and meta.exists() and json.loads(meta.read_text()) == key:
-        print(f"{method}: reusing {path} (same adapter, items and settings)")
-        return pd.read_csv(path, keep_default_na=True)
-    model, tok = load(None if adapter is None else str(adapter))
-    df = evaluate(model, tok, items, judge, method, P["eval_max_new_tokens"], P["eval_batch_size"], P["reward_variant"])
-    df.insert(1, "seed", P["seed"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False)
-    meta.write_text(json.dumps(key))
-    return df
+    frames, model, tok = [], None, None
+    for name in dict.fromkeys(it.get("eval_set", "suite") for it in items):
+        part = [it for it in items if it.get("eval_set", "suite") == name]
+        key = {"ids": [it.get("id") or it.get("uid") for it in part], "seed": P["seed"], "variant": P["reward_variant"],
+               "max_new_tokens": P["eval_max_new_tokens"], "adapter_mtime": adapter.stat().st_mtime if adapter else None}
+        path = run.eval / "methods" / f"{method}-{name}.csv"
+        meta = path.with_suffix(".json")
+        if path.exists() and meta.exists() and json.loads(meta.read_text()) == key:
+            print(f"{method} on {name}: reusing {path} (same adapter, items and settings)")
+            frames.append(pd.read_csv(path))
+            continue
+        if model is None:
+            model, tok = load(None if adapter is None else str(adapter))
+        df = evaluate(model, tok, part, judge, method, P["eval_max_new_tokens"], P["eval_batch_size"], P["reward_variant"])
+        df.insert(1, "seed", P["seed"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        df.to_csv(path, index=False)
+        meta.write_text(json.dumps(key))
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
 
 
 def sampled_format(model, tok, items: list[dict], n: int = 4, temperature: float = 0.9, max_new_tokens: int = 256,

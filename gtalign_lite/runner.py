@@ -81,10 +81,22 @@ class PeakRSS:
         self._thread.join()
 
 
+# the tables behind the README's numbers, copied next to the figures: run-folder glob -> name under figures/<profile>/
+TABLES = {"eval/results_ci.csv": "results_ci.csv", "eval/results.md": "results.md",
+          "eval/results_by_family.csv": "results_by_family.csv", "eval/pareto.csv": "pareto.csv",
+          "eval/paired.csv": "paired.csv", "sft/log.csv": "sft_log.csv",
+          "sft/sampled_format.json": "sft_sampled_format.json", "grpo-*/log.csv": "{parent}_log.csv",
+          "grpo-*/signal.json": "{parent}_signal.json", "pricing_*.csv": "{name}"}
+
+
 def _copy_figures(run_dir, target):
+    """The run's figures and result tables (TABLES; no per-item text) into figures/<profile>/."""
     target.mkdir(parents=True, exist_ok=True)
     for png in sorted((Path(run_dir) / "figures").glob("*.png")):
         shutil.copy2(png, target / png.name)
+    for pattern, name in TABLES.items():
+        for path in sorted(Path(run_dir).glob(pattern)):
+            shutil.copy2(path, target / name.format(parent=path.parent.name.replace("-", "_"), name=path.name))
 
 
 def _report(times, label):
@@ -123,6 +135,13 @@ def run(profile: str, run_dir: str | None = None, only=None, overrides: dict | N
             print(f"[{time.strftime('%H:%M:%S')}] {stage}: done before with these parameters, skipped "
                   f"(--fresh runs it again)", flush=True)
             continue
+        # finished before with other parameters or inputs, or --fresh: its checkpoints must not be resumed from
+        stale = not resume or (folder.done_path(stage).exists() and (rerun or not folder.is_done(stage, passed)))
+        checkpoints = folder.training_folder(stage)
+        if stale and checkpoints is not None and checkpoints.exists():
+            print(f"{stage}: removing {checkpoints} to train afresh (--fresh, or finished before with other parameters "
+                  "or inputs)", flush=True)
+            shutil.rmtree(checkpoints)
         rerun = True
         print(f"[{time.strftime('%H:%M:%S')}] {stage} ...", flush=True)
         start = time.time()
@@ -164,15 +183,22 @@ def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict 
         print(f"\n=== sweep folder {folder}: seeds {seeds}, reward variants {variants}", flush=True)
         for seed in seeds:
             point = {**extra, "seed": seed, "run_dir": str(seed_folder(folder, seed))}
-            times += run(profile, None, ["01_data", "03_sft"], point, figures=False, resume=resume, report=False)
-            for v in variants:
-                times += run(profile, None, ["04_grpo_welfare"], {**point, "reward_variant": v}, figures=False,
-                             resume=resume, report=False)
+            upstream = run(profile, None, ["01_data", "03_sft"], point, figures=False, resume=resume, report=False)
+            ran = list(upstream)
+            for v in variants:  # each variant depends on data and SFT only
+                ran += run(profile, None, ["04_grpo_welfare"], {**point, "reward_variant": v}, figures=False,
+                           resume=resume and not upstream, report=False)
             last = {**point, "reward_variant": variants[0], "sweep_dir": str(folder)}
-            times += run(profile, None, ["05_evaluation", "06_pricing_adaptation"], last, figures=False,
-                         resume=resume, report=False)
+            # evaluation again whenever something upstream ran (it re-evaluates only what changed)
+            ran += run(profile, None, ["05_evaluation", "06_pricing_adaptation"], last, figures=False,
+                       resume=resume and not ran, report=False)
+            times += ran
         print(f"evaluation tables under {folder}: {len(per_item_files(folder))} (aggregate: {folder}/aggregate.csv)")
-        _copy_figures(seed_folder(folder, seeds[-1]), ROOT / "figures" / folder.name)
+        target = ROOT / "figures" / folder.name
+        _copy_figures(seed_folder(folder, seeds[-1]), target)  # 05's pooled plane is drawn in the last seed's run
+        for table in [*sorted(folder.glob("aggregate*")), folder / "paired.csv"]:
+            if table.exists():
+                shutil.copy2(table, target / f"sweep_{table.name}")
     _report(times, f"sweep of profile {profile}")
     return root
 

@@ -59,14 +59,31 @@ class Run:
         return self.root / "done" / f"{stage}.json"
 
     def is_done(self, stage: str, params: dict) -> bool:
-        """True when `stage` finished here with exactly these parameters."""
+        """True when `stage` finished here with the same parameters, counting only those that change a result
+        (not run_dir, save_steps, batch sizes for generation...: schema.Param.result), so a copied or moved run
+        folder still counts as done."""
         path = self.done_path(stage)
-        return path.exists() and json.loads(path.read_text()) == json.loads(json.dumps(params, default=str))
+        return path.exists() and _results_only(json.loads(path.read_text())) == _results_only(params)
+
+    def training_folder(self, stage: str) -> Path | None:
+        """Where a training stage keeps its checkpoints (03: sft/, 04-<variant>: grpo-<variant>/), else None."""
+        if stage == "03_sft":
+            return self.sft
+        if stage.startswith("04_grpo_welfare-"):
+            return self.grpo(stage.split("-", 1)[1])
+        return None
 
     def mark_done(self, stage: str, params: dict) -> None:
         path = self.done_path(stage)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(params, indent=1, sort_keys=True, default=str))
+
+
+def _results_only(params: dict) -> dict:
+    from .schema import SCHEMA
+
+    kept = {k: v for k, v in params.items() if k not in SCHEMA or SCHEMA[k].result}
+    return json.loads(json.dumps(kept, default=str))
 
 
 def stage_name(notebook: str, params: dict) -> str:

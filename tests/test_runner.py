@@ -114,3 +114,37 @@ def test_grpo_signal_from_a_hand_written_log():
     assert s["steps"] == 6 and s["zero_std_groups"] == pytest.approx(2.0 / 6) and s["clipped"] == pytest.approx(0.125)
     assert s["welfare_first_third"] == pytest.approx(0.15) and s["welfare_last_third"] == pytest.approx(0.55)
     assert s["welfare_rises"] is True
+
+
+def test_done_markers_ignore_parameters_that_do_not_change_results(tmp_path):
+    r = runs.Run(tmp_path)
+    P = config.load_params("smoke")
+    r.mark_done("03_sft", P)
+    assert r.is_done("03_sft", {**P, "run_dir": "elsewhere", "save_steps": 7, "eval_batch_size": 1})
+    assert not r.is_done("03_sft", {**P, "sft_lr": 0.1}) and not r.is_done("03_sft", {**P, "seed": 1})
+    assert r.training_folder("04_grpo_welfare-linear") == tmp_path / "grpo-linear" and r.training_folder("05_evaluation") is None
+
+
+def test_a_stage_rerun_with_other_parameters_does_not_resume_stale_checkpoints(monkeypatch, tmp_path):
+    import papermill
+
+    run_dir = tmp_path / "r"
+    executed = []
+    monkeypatch.setattr(papermill, "execute_notebook", lambda src, dst, **kw: executed.append(Path(src).stem))
+    runner.run("smoke", str(run_dir), ["03_sft"], figures=False, report=False)
+    (run_dir / "sft" / "checkpoint-3").mkdir(parents=True)  # what that SFT left behind
+    assert runner.run("smoke", str(run_dir), ["03_sft"], figures=False, report=False) == []  # done: skipped
+    assert (run_dir / "sft" / "checkpoint-3").exists()
+    runner.run("smoke", str(run_dir), ["03_sft"], {"sft_lr": 0.001}, figures=False, report=False)
+    assert not (run_dir / "sft").exists() and executed == ["03_sft", "03_sft"]  # trained afresh, not resumed
+
+
+def test_fresh_trains_afresh_instead_of_resuming(monkeypatch, tmp_path):
+    import papermill
+
+    monkeypatch.setattr(papermill, "execute_notebook", lambda src, dst, **kw: None)
+    (tmp_path / "r" / "grpo-cobb_douglas" / "checkpoint-2").mkdir(parents=True)  # an interrupted or older run
+    runner.run("smoke", str(tmp_path / "r"), ["04_grpo_welfare"], figures=False, report=False)
+    assert (tmp_path / "r" / "grpo-cobb_douglas" / "checkpoint-2").exists()  # resumed: kept
+    runner.run("smoke", str(tmp_path / "r"), ["04_grpo_welfare"], figures=False, report=False, resume=False)
+    assert not (tmp_path / "r" / "grpo-cobb_douglas").exists()  # --fresh: removed before training
