@@ -168,7 +168,7 @@ def check_complete(table, methods, seeds, tol=1e-9):
         t = table if es is None else table[table.eval_set == es]
         where = f"eval_set {es!r}: " if es is not None else ""
         for m in methods:
-            have = {s for ss in t[t.method == m].seeds for s in ss.split(",")}
+            have = {s for ss in t[t.method == m].seeds for s in str(ss).split(",")}
             missing = [s for s in seeds if str(s) not in have]
             if missing:
                 problems.append(f"{where}method {m!r} lacks seed(s) {missing}")
