@@ -13,6 +13,23 @@ def last_checkpoint(folder) -> str | None:
     return str(steps[-1][1]) if steps else None
 
 
+def train_or_load(trainer, out_dir, resume: bool = True):
+    """trainer.train(), resuming from the newest checkpoint; a run whose checkpoint already reached max_steps is
+    loaded from it instead (weights and log), since the trainer's loop would otherwise take one step more."""
+    from transformers import TrainerState
+
+    ckpt = last_checkpoint(out_dir) if resume else None
+    if ckpt and trainer.args.max_steps > 0:
+        state = TrainerState.load_from_json(str(Path(ckpt) / "trainer_state.json"))
+        if state.global_step >= trainer.args.max_steps:
+            print(f"{ckpt} already reached max_steps {trainer.args.max_steps}: loaded, not trained again", flush=True)
+            trainer._load_from_checkpoint(ckpt)
+            trainer.state = state
+            return trainer
+    trainer.train(resume_from_checkpoint=ckpt)
+    return trainer
+
+
 def log_frame(trainer) -> pd.DataFrame:
     """TRL's per-step log as a table (one row per logged step, training rows only)."""
     rows = [r for r in trainer.state.log_history if "step" in r and "train_runtime" not in r]
@@ -69,8 +86,7 @@ def sft(model, tok, dataset, out_dir, P: dict, resume: bool = True, callbacks=No
                      learning_rate=P["sft_lr"], lr_scheduler_type="constant", warmup_steps=0,
                      max_length=P["max_seq_length"], completion_only_loss=True)
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tok, callbacks=callbacks)
-    trainer.train(resume_from_checkpoint=last_checkpoint(out_dir) if resume else None)
-    return trainer
+    return train_or_load(trainer, out_dir, resume)
 
 
 def grpo(model, tok, dataset, rewards, out_dir, P: dict, resume: bool = True, callbacks=None):
@@ -113,5 +129,4 @@ def grpo(model, tok, dataset, rewards, out_dir, P: dict, resume: bool = True, ca
 
     trainer = Trainer(model=model, args=args, train_dataset=dataset, processing_class=tok,
                       reward_funcs=rewards.funcs, callbacks=callbacks)
-    trainer.train(resume_from_checkpoint=last_checkpoint(out_dir) if resume else None)
-    return trainer
+    return train_or_load(trainer, out_dir, resume)

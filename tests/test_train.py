@@ -41,6 +41,20 @@ def test_interrupted_grpo_resumes_from_last_checkpoint(tmp_path):
     log = tr.log_frame(trainer)
     assert list(log["step"]) == [1, 2, 3]  # history of steps 1-2 restored from the checkpoint
     assert "rewards/welfare/mean" in log and "completions/mean_length" in log
+    # run again once finished (a notebook re-executed, nbval): loaded from checkpoint-3, no fourth step
+    import torch
+    from safetensors.torch import load_file
+
+    model, tok = gl.load_model("embedded", P)
+    rewards = gl.RewardFunctions(gl.RuleJudge())
+    again = tr.grpo(model, tok, dataset(), rewards, out, P)
+    assert again.state.global_step == 3 and rewards.history == [] and list(tr.log_frame(again)["step"]) == [1, 2, 3]
+    saved = load_file(str(out / "checkpoint-3" / "adapter_model.safetensors"))
+    mine = {n: p for n, p in again.model.named_parameters() if "lora_" in n}
+    assert len(saved) == len(mine) > 0
+    for name, value in saved.items():  # the checkpoint's LoRA weights, not the fresh adapter's
+        match = [p for n, p in mine.items() if n.replace(".default", "").endswith(name.split("base_model.model.")[-1])]
+        assert len(match) == 1 and torch.equal(match[0].detach().cpu(), value)
 
 
 def test_sft_trains_on_completion_and_logs(tmp_path):
