@@ -14,6 +14,11 @@ from .rewards import score_completion
 from .judges import response_action
 
 
+def item_key(item: dict) -> str:
+    """An item's id for pairing methods: the paper rows' 'id', else the generated suite's 'uid'."""
+    return item.get("id") or item.get("uid")
+
+
 def score_texts(items: list[dict], texts: list[str], judge, method: str, variant: str = "cobb_douglas",
                 tok=None) -> pd.DataFrame:
     """One row per completion: what it chose, how it was formatted, and its rewards (token counts when tok is given)."""
@@ -25,7 +30,7 @@ def score_texts(items: list[dict], texts: list[str], judge, method: str, variant
         c = parse_completion(text)
         b = score_completion(it, c, judge, variant)
         rows.append({
-            "method": method, "eval_set": it.get("eval_set", "suite"), "uid": it.get("uid"), "id": it.get("id") or it.get("uid"),
+            "method": method, "eval_set": it.get("eval_set", "suite"), "uid": it.get("uid"), "id": item_key(it),
             "family": it.get("family") or it.get("data_source"),
             "question_type": it.get("question_type"), "gold_action": it.get("gold_action"), "harmful": is_harmful(it),
             "pred_type": c.question_type, "chosen_action": c.action,
@@ -58,7 +63,7 @@ def evaluate_method(run, method: str, items: list[dict], judge, P: dict, load) -
     frames, model, tok = [], None, None
     for name in dict.fromkeys(it.get("eval_set", "suite") for it in items):
         part = [it for it in items if it.get("eval_set", "suite") == name]
-        key = {"ids": [it.get("id") or it.get("uid") for it in part], "seed": P["seed"], "variant": P["reward_variant"],
+        key = {"ids": [item_key(it) for it in part], "seed": P["seed"], "variant": P["reward_variant"],
                "max_new_tokens": P["eval_max_new_tokens"], "adapter_mtime": adapter.stat().st_mtime if adapter else None}
         path = run.eval / "methods" / f"{method}-{name}.csv"
         meta = path.with_suffix(".json")

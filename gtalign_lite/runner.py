@@ -161,9 +161,6 @@ def run(profile: str, run_dir: str | None = None, only=None, overrides: dict | N
     return times
 
 
-SWEEP_NOTEBOOKS = ("01_data", "03_sft", "04_grpo_welfare", "05_evaluation", "06_pricing_adaptation")
-
-
 def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict | None = None,
           resume: bool = True) -> Path:
     """Every point of the grid, one folder per seed: data and SFT once per seed, GRPO once per reward variant,
@@ -175,11 +172,10 @@ def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict 
     variants = grid.pop("reward_variant", [base["reward_variant"]])
     load_params(profile, {**(overrides or {}), **{k: v[0] for k, v in grid.items()}})  # names a bad key now
     root = Path(run_dir or f"{base['run_dir']}-sweep")
-    times, folders = [], []
+    times = []
     for combo in itertools.product(*grid.values()) if grid else [()]:
         extra = {**(overrides or {}), **dict(zip(grid, combo))}
         folder = sweep_folder(root, extra)
-        folders.append(folder)
         print(f"\n=== sweep folder {folder}: seeds {seeds}, reward variants {variants}", flush=True)
         for seed in seeds:
             point = {**extra, "seed": seed, "run_dir": str(seed_folder(folder, seed))}

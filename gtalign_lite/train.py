@@ -42,9 +42,10 @@ def grpo_signal(log: pd.DataFrame) -> dict:
     over the first and last third of the steps."""
     third = max(1, len(log) // 3)
     w = log["rewards/welfare/mean"]
+    first, last = float(w.iloc[:third].mean()), float(w.iloc[-third:].mean())
     return {"steps": int(len(log)), "zero_std_groups": float(log["frac_reward_zero_std"].mean()),
-            "clipped": float(log["completions/clipped_ratio"].mean()), "welfare_first_third": float(w.iloc[:third].mean()),
-            "welfare_last_third": float(w.iloc[-third:].mean()), "welfare_rises": bool(w.iloc[-third:].mean() > w.iloc[:third].mean())}
+            "clipped": float(log["completions/clipped_ratio"].mean()), "welfare_first_third": first,
+            "welfare_last_third": last, "welfare_rises": last > first}
 
 
 def grpo_dataset(items: list[dict], judge, seed: int | None = None):
