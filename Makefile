@@ -6,7 +6,7 @@ RUN     ?= runs/$(PROFILE)
 TORCH   ?= torch==2.13.0
 STAMP   := $(VENV)/.installed
 
-.PHONY: venv unit test reproduce sweep nbval notebooks bench clean
+.PHONY: venv unit test reproduce paper-eval sweep nbval notebooks bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -24,6 +24,16 @@ unit: $(STAMP)
 
 reproduce: $(STAMP)
 	$(PY) -m gtalign_lite.runner --profile $(PROFILE) --run-dir $(RUN)
+
+# The committed cpu run's models also evaluated on stratified samples of the authors' test rows and OOD sets (05):
+# a copy of runs/cpu (mtimes kept, so the suite's evaluation is reused) with the paper's rows added by 01. Its
+# tables stay in runs/cpu-paper: nothing derived from the authors' data is committed (the runner copies nothing).
+PAPER_DATA ?= ../shared/gtalign-data/data
+paper-eval: $(STAMP)
+	test -f $(RUN)/done/04_grpo_welfare-cobb_douglas.json || { echo "run make reproduce first"; exit 1; }
+	rm -rf $(RUN)-paper && cp -a $(RUN) $(RUN)-paper
+	$(PY) -m gtalign_lite.runner --profile $(PROFILE) --run-dir $(RUN)-paper --only 01_data 05_evaluation \
+		-p use_paper_data true -p paper_data_path $(PAPER_DATA) -p paper_test_per_source 16 -p paper_ood_per_source 16
 
 # The mini reproduction: every reward variant x seed (runs/<profile>-sweep/seed-N/), pooled by notebook 05 into
 # runs/<profile>-sweep/aggregate.csv. Finished stages are skipped and training resumes from its checkpoint, so

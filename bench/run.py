@@ -360,6 +360,19 @@ def eval_throughput(model, tok, args):
                                     progress=False), 2, args.device)
     row(f"one at a time {one:.1f} s / batched+sorted {batched:.1f} s", f"{one / batched:5.2f}x", "target >= 3x",
         one / batched >= 3)
+    if args.bf16 and args.eval_dtype_tokens:  # what gen_dtype=auto picks on hardware with native bf16 matmuls
+        import copy
+
+        k = args.eval_dtype_tokens
+        half = copy.deepcopy(model).to(torch.bfloat16)
+        texts = {}
+        run = lambda m: texts.setdefault(m.dtype, generate(m, tok, msgs, max_new_tokens=k, batch_size=n,
+                                                             stop="</response>", progress=False))
+        fp32, bf16 = best(lambda: run(model), 1, args.device), best(lambda: run(half), 1, args.device)
+        same = sum(a == b for a, b in zip(texts[torch.float32], texts[torch.bfloat16]))
+        row(f"batched, {k} tokens at most: fp32 {fp32:.1f} s / bf16 weights {bf16:.1f} s", f"{fp32 / bf16:5.2f}x",
+            f"same text {same} of {n}")
+        del half
 
 
 def main(argv=None):
@@ -382,6 +395,7 @@ def main(argv=None):
                     help="also time plain TRL GRPOTrainer (the path before these optimisations)")
     ap.add_argument("--cap-tokens", type=int, default=64)
     ap.add_argument("--eval-tokens", type=int, default=32)
+    ap.add_argument("--eval-dtype-tokens", type=int, default=320, help="cap of the fp32 vs bf16 evaluation figure (0: skip)")
     args = ap.parse_args(argv)
     start = time.time()
     model, tok = load(args)

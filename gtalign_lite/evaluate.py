@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .game import pareto_points
-from .generate import close_response, generate
+from .generate import close_response, for_generation, generate
 from .parse import parse_completion
 from .rewards import score_completion
 from .judges import response_action
@@ -44,10 +44,11 @@ def score_texts(items: list[dict], texts: list[str], judge, method: str, variant
 
 
 def evaluate(model, tok, items: list[dict], judge, method: str, max_new_tokens: int = 256, batch_size: int = 8,
-             variant: str = "cobb_douglas") -> pd.DataFrame:
-    """Greedy completions for every item (batched, with a progress bar), scored by score_texts."""
-    if hasattr(model, "merge_and_unload"):
-        model = model.merge_and_unload()  # LoRA merged: same outputs, faster decoding
+             variant: str = "cobb_douglas", dtype: str | None = "auto") -> pd.DataFrame:
+    """Greedy completions for every item (batched, with a progress bar), scored by score_texts; the model is
+    prepared by generate.for_generation (LoRA merged, weights in `dtype`: 'auto', 'float32', 'bfloat16')."""
+    model = for_generation(model, dtype)
+    print(f"{method}: greedy evaluation with {str(model.dtype).replace('torch.', '')} weights (gen_dtype={dtype})")
     texts = generate(model, tok, [it["prompt"] for it in items], max_new_tokens=max_new_tokens, batch_size=batch_size,
                      stop="</response>", desc=f"eval {method}")
     return score_texts(items, [close_response(t) if "</response>" in t else t for t in texts], judge, method, variant, tok)
@@ -64,7 +65,8 @@ def evaluate_method(run, method: str, items: list[dict], judge, P: dict, load) -
     for name in dict.fromkeys(it.get("eval_set", "suite") for it in items):
         part = [it for it in items if it.get("eval_set", "suite") == name]
         key = {"ids": [item_key(it) for it in part], "seed": P["seed"], "variant": P["reward_variant"],
-               "max_new_tokens": P["eval_max_new_tokens"], "adapter_mtime": adapter.stat().st_mtime if adapter else None}
+               "max_new_tokens": P["eval_max_new_tokens"], "dtype": P.get("gen_dtype", "auto"),
+               "adapter_mtime": adapter.stat().st_mtime if adapter else None}
         path = run.eval / "methods" / f"{method}-{name}.csv"
         meta = path.with_suffix(".json")
         if path.exists() and meta.exists() and json.loads(meta.read_text()) == key:
@@ -73,7 +75,8 @@ def evaluate_method(run, method: str, items: list[dict], judge, P: dict, load) -
             continue
         if model is None:
             model, tok = load(None if adapter is None else str(adapter))
-        df = evaluate(model, tok, part, judge, method, P["eval_max_new_tokens"], P["eval_batch_size"], P["reward_variant"])
+        df = evaluate(model, tok, part, judge, method, P["eval_max_new_tokens"], P["eval_batch_size"], P["reward_variant"],
+                      P.get("gen_dtype", "auto"))
         df.insert(1, "seed", P["seed"])
         path.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(path, index=False)
@@ -83,11 +86,10 @@ def evaluate_method(run, method: str, items: list[dict], judge, P: dict, load) -
 
 
 def sampled_format(model, tok, items: list[dict], n: int = 4, temperature: float = 0.9, max_new_tokens: int = 256,
-                   batch_size: int = 16, seed: int = 0) -> dict:
-    """Share of completions sampled as GRPO samples them (n per prompt, its temperature and cap) that close
-    </response> and are well formed: below ~90% most GRPO groups are all gated to 0 and carry no signal."""
-    if hasattr(model, "merge_and_unload"):
-        model = model.merge_and_unload()
+                   batch_size: int = 16, seed: int = 0, dtype: str | None = "auto") -> dict:
+    """Share of completions sampled as GRPO samples them (n per prompt, its temperature, cap and weights'
+    precision) that close </response> and are well formed: below ~90% most GRPO groups are all gated to 0."""
+    model = for_generation(model, dtype)
     prompts = [it["prompt"] for it in items for _ in range(n)]
     texts = generate(model, tok, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size, stop="</response>",
                      temperature=temperature, seed=seed, desc=f"sample x{n} at T={temperature}")

@@ -105,11 +105,52 @@ def fast_generate(model, tok, input_ids, attention_mask, stop: str | None = None
                                 **kwargs)
 
 
+def quantised(model) -> bool:
+    """Whether the weights are quantised (4-bit, 8-bit): those are never cast to another dtype."""
+    return bool(getattr(model, "is_quantized", False) or getattr(model, "is_loaded_in_4bit", False))
+
+
+def for_generation(model, dtype: str | None = "auto"):
+    """The model to generate with: LoRA merged in (same outputs, faster decoding) and the weights cast to
+    models.inference_dtype(dtype) unless quantised. Changes `model`: for models loaded to generate only."""
+    from .models import inference_dtype
+
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    if dtype is not None and not quantised(model):
+        model = model.to(inference_dtype(dtype, str(next(model.parameters()).device)))
+    return model
+
+
+@torch.no_grad()
+def merged_copy(model, dtype: torch.dtype, into=None):
+    """A plain copy of `model` (peft LoRA or not) in `dtype` with the LoRA weights merged; `into`, an earlier
+    copy, is refreshed in place. GRPO rollouts decode with it (bf16 here: native matmuls, bench/run.py) while
+    training keeps its fp32 weights and adapters untouched."""
+    from peft.tuners.lora import LoraLayer
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if into is None:
+        into = type(base)._from_config(base.config, dtype=dtype).to(next(base.parameters()).device).eval()
+        into.generation_config = base.generation_config
+    target = dict(into.named_parameters())
+    for name, p in base.named_parameters():
+        if "lora_" not in name:
+            target[name.replace(".base_layer", "")].copy_(p)
+    for name, m in base.named_modules():
+        if isinstance(m, LoraLayer) and not m.merged:
+            delta = sum(m.get_delta_weight(a) for a in m.active_adapters if a in m.lora_A)
+            target[f"{name}.weight"].copy_(m.base_layer.weight + delta)
+    return into
+
+
 @contextlib.contextmanager
-def rollouts_via_fast_generate(model, tok, stop: str | None, share_prefix: bool | None = None):
-    """Inside the block, model.generate (what TRL calls for rollouts) goes through fast_generate."""
+def rollouts_via_fast_generate(model, tok, stop: str | None, share_prefix: bool | None = None, generator=None):
+    """Inside the block, model.generate (what TRL calls for rollouts) goes through fast_generate, decoding
+    with `generator` (e.g. a merged_copy of model) when given."""
+    generator = model if generator is None else generator
     model.generate = lambda input_ids=None, attention_mask=None, **kw: fast_generate(
-        model, tok, input_ids, attention_mask, stop, share_prefix, **kw)
+        generator, tok, input_ids, attention_mask, stop, share_prefix, **kw)
     try:
         yield
     finally:

@@ -105,6 +105,25 @@ def load_model(name_or_path: str = EMBEDDED, profile: dict | None = None, lora: 
     return _load_transformers(path, p, device, lora, adapter)
 
 
+def native_bf16(device: str = "cpu") -> bool:
+    """Whether bf16 matmuls run natively here (a GPU that has them; a CPU with AMX or AVX512-BF16), where
+    bench/run.py measures them several times faster than fp32; elsewhere bf16 is emulated and slower."""
+    import torch
+
+    if torch.device(device).type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
+
+
+def inference_dtype(choice: str, device: str = "cpu"):
+    """The torch dtype for generation: 'auto' = bfloat16 where native_bf16, else float32."""
+    import torch
+
+    if choice == "auto":
+        return torch.bfloat16 if native_bf16(device) else torch.float32
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16}[choice]
+
+
 def _load_transformers(path, p, device, lora, adapter):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -16,10 +16,11 @@ from pathlib import Path
 import yaml
 
 from .config import PARAMS_DIR, load_params, profiles
-from .runs import Run, per_item_files, seed_folder, stage_name, sweep_folder
+from .runs import Run, per_item_files, seed_folder, stage_name, stage_times, sweep_folder
 from .schema import for_notebook
 
 ROOT = PARAMS_DIR.parent
+FIGURES = ROOT / "figures"  # committed: tables and plots of runs on the project's own data only
 NOTEBOOKS = ("01_data", "02_payoff_prompting", "03_sft", "04_grpo_welfare", "05_evaluation", "06_pricing_adaptation",
              "07_reference_runs")
 # Notebooks that read the authors' published files from a local folder by default; without it (and with no
@@ -89,6 +90,16 @@ TABLES = {"eval/results_ci.csv": "results_ci.csv", "eval/results.md": "results.m
           "grpo-*/signal.json": "{parent}_signal.json", "pricing_*.csv": "{name}"}
 
 
+def _may_commit(params: dict, where) -> bool:
+    """False (and says so) for a run on the authors' rows: its tables and plots derive from their data, which
+    must not be committed, so they stay in the run folder instead of going to figures/."""
+    if params.get("use_paper_data"):
+        print(f"figures and tables NOT copied to figures/: this run used the authors' data (use_paper_data), and "
+              f"nothing derived from it is committed; they are in {where}", flush=True)
+        return False
+    return True
+
+
 def _copy_figures(run_dir, target):
     """The run's figures and result tables (TABLES; no per-item text) into figures/<profile>/."""
     target.mkdir(parents=True, exist_ok=True)
@@ -149,13 +160,13 @@ def run(profile: str, run_dir: str | None = None, only=None, overrides: dict | N
             pm.execute_notebook(str(src), str(dst), parameters=passed, kernel_name="python3", cwd=str(ROOT),
                                 progress_bar=False, log_output=False)
         times.append((stage, time.time() - start, mem.peak / 2**30))
-        folder.mark_done(stage, passed)
+        folder.mark_done(stage, passed, *times[-1][1:])
         print(f"[{time.strftime('%H:%M:%S')}] {stage} done in {times[-1][1]:.0f} s, peak RSS {times[-1][2]:.2f} GiB",
               flush=True)
         if store:
             nbformat.write(clean(nbformat.read(dst, as_version=4)), src)
-    if figures:
-        _copy_figures(out_dir, ROOT / "figures" / params["profile"])
+    if figures and _may_commit(params, out_dir):
+        _copy_figures(out_dir, FIGURES / params["profile"])
     if report:
         _report(times, f"profile {params['profile']}, {out_dir}")
     return times
@@ -190,12 +201,17 @@ def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict 
                        resume=resume and not ran, report=False)
             times += ran
         print(f"evaluation tables under {folder}: {len(per_item_files(folder))} (aggregate: {folder}/aggregate.csv)")
-        target = ROOT / "figures" / folder.name
+        if not _may_commit({**base, **extra}, folder):
+            continue
+        target = FIGURES / folder.name
         _copy_figures(seed_folder(folder, seeds[-1]), target)  # 05's pooled plane is drawn in the last seed's run
         for table in [*sorted(folder.glob("aggregate*")), folder / "paired.csv"]:
             if table.exists():
                 shutil.copy2(table, target / f"sweep_{table.name}")
-    _report(times, f"sweep of profile {profile}")
+    _report(times, f"sweep of profile {profile}, this sitting")
+    spent = stage_times(root)
+    print(f"sweep of profile {profile}, every sitting so far: {spent.seconds.sum():.0f} s over {len(spent)} finished "
+          f"stages, peak {spent.peak_gib.max():.2f} GiB (done/times.csv under {root})")
     return root
 
 

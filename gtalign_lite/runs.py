@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,10 +74,18 @@ class Run:
             return self.grpo(stage.split("-", 1)[1])
         return None
 
-    def mark_done(self, stage: str, params: dict) -> None:
+    def mark_done(self, stage: str, params: dict, seconds: float | None = None, peak_gib: float | None = None) -> None:
+        """Write the stage's marker; its wall time goes to done/times.csv, one row per finished sitting, so a
+        sweep spread over several sittings can still say how long it took (stage_times)."""
         path = self.done_path(stage)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(params, indent=1, sort_keys=True, default=str))
+        if seconds is not None:
+            times = path.parent / "times.csv"
+            new = not times.exists()
+            with times.open("a") as f:
+                f.write("stage,seconds,peak_gib,finished\n" * new)
+                f.write(f"{stage},{seconds:.0f},{peak_gib or 0:.2f},{time.strftime('%Y-%m-%dT%H:%M:%S')}\n")
 
 
 def _results_only(params: dict) -> dict:
@@ -103,6 +112,17 @@ def sweep_folder(base: str | Path, overrides: dict) -> Path:
 
 def seed_folder(sweep: str | Path, seed: int) -> Path:
     return Path(sweep) / f"seed-{seed}"
+
+
+def stage_times(folder: str | Path):
+    """Every finished stage's wall time under a run or sweep folder (each done/times.csv), with its seed folder:
+    what a sweep cost over all its sittings (a stage interrupted and resumed counts only its last sitting)."""
+    import pandas as pd
+
+    files = sorted(Path(folder).glob("**/done/times.csv"))
+    frames = [pd.read_csv(f).assign(run=str(f.parent.parent.relative_to(folder))) for f in files]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["stage", "seconds", "peak_gib",
+                                                                                     "finished", "run"])
 
 
 def per_item_files(sweep: str | Path) -> list[Path]:

@@ -68,10 +68,10 @@ def _common(P: dict, out_dir) -> dict:
     """
     import torch
 
+    from .models import native_bf16
+
     gpu = torch.cuda.is_available() and P.get("device", "auto") != "cpu"
-    # a CPU with native bf16 matmuls (AMX or AVX512-BF16) runs them 3-6x faster than fp32 (bench/run.py)
-    cpu_bf16 = torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
-    bf16 = torch.cuda.is_bf16_supported() if gpu else cpu_bf16
+    bf16 = native_bf16("cuda" if gpu else "cpu")
     print(f"training precision: {'bf16 autocast' if bf16 else 'fp16' if gpu else 'fp32'} on {'GPU' if gpu else 'CPU'}")
     return dict(output_dir=str(out_dir), seed=P["seed"], data_seed=P["seed"], logging_steps=1, report_to="none",
                 save_strategy="steps", save_steps=P["save_steps"], save_total_limit=2, use_cpu=not gpu,
@@ -100,14 +100,14 @@ def grpo(model, tok, dataset, rewards, out_dir, P: dict, resume: bool = True, ca
     import torch
     from trl import GRPOConfig, GRPOTrainer
 
-    from .generate import rollouts_via_fast_generate
-    from .models import VLLM_HINT, vllm_available
+    from .generate import quantised, merged_copy, rollouts_via_fast_generate
+    from .models import VLLM_HINT, inference_dtype, vllm_available
 
     gpu = torch.cuda.is_available() and P.get("device", "auto") != "cpu"
     use_vllm = gpu and vllm_available()
     engine = "Unsloth fast_inference engine" if hasattr(model, "vllm_engine") else "colocated"
-    print("GRPO rollouts:", f"vLLM ({engine})" if use_vllm else "transformers generate with a shared prompt cache"
-          + (f" ({VLLM_HINT} for faster rollouts)" if gpu else ""), flush=True)
+    print("GRPO rollouts:", f"vLLM ({engine})" if use_vllm else "transformers generate with a shared prompt cache, "
+          f"gen_dtype={P.get('gen_dtype', 'auto')}" + (f" ({VLLM_HINT} for faster rollouts)" if gpu else ""), flush=True)
     vllm = dict(use_vllm=True, vllm_mode="colocate", vllm_gpu_memory_utilization=0.5) if use_vllm else {}
     args = GRPOConfig(**_common(P, out_dir), per_device_train_batch_size=P["grpo_batch_size"],
                       gradient_accumulation_steps=1, num_generations=P["num_generations"],
@@ -117,14 +117,20 @@ def grpo(model, tok, dataset, rewards, out_dir, P: dict, resume: bool = True, ca
                       generation_kwargs=P.get("generation_kwargs"), **vllm)
 
     class Trainer(GRPOTrainer):
-        """TRL's trainer whose transformers rollouts go through gtalign_lite.generate.fast_generate."""
+        """TRL's trainer whose transformers rollouts go through gtalign_lite.generate.fast_generate, decoding
+        with a bf16 copy of the policy (LoRA merged, refreshed every step) where gen_dtype picks bf16 and the
+        trained weights are fp32; sampling from it differs from the fp32 policy by bf16 rounding only."""
 
         def _generate_single_turn(self, *a, **kw):
             if self.use_vllm:
                 return super()._generate_single_turn(*a, **kw)
-            # on a CPU, decoding is bound by reading weights: fp32 weights read as they are beat autocast,
-            # which would cast them to bf16 at every step
-            with rollouts_via_fast_generate(self.accelerator.unwrap_model(self.model), tok, "</response>"), \
+            policy = self.accelerator.unwrap_model(self.model)
+            dtype = inference_dtype(P.get("gen_dtype", "auto"), str(next(policy.parameters()).device))
+            if dtype != next(policy.parameters()).dtype and not quantised(policy):
+                self._generator = merged_copy(policy, dtype, getattr(self, "_generator", None))
+            # decoding reads every weight at every step: weights already in the decode dtype beat autocast,
+            # which would cast them again at every step
+            with rollouts_via_fast_generate(policy, tok, "</response>", generator=getattr(self, "_generator", None)), \
                     torch.autocast("cpu", enabled=False):
                 return super()._generate_single_turn(*a, **kw)
 

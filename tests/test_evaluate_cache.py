@@ -25,4 +25,5 @@ def test_evaluation_is_reused_per_set_and_redone_when_the_items_change(tmp_path,
     assert set(again["seed"]) == {0}
     ev.evaluate_method(run, "sft", suite[:2], None, P, load)  # other items: evaluated again
     ev.evaluate_method(run, "sft", suite[:2], None, {**P, "eval_max_new_tokens": 16}, load)  # other settings: again
-    assert len(calls) == 4
+    ev.evaluate_method(run, "sft", suite[:2], None, {**P, "eval_max_new_tokens": 16, "gen_dtype": "float32"}, load)
+    assert len(calls) == 5  # other weights' precision: again

@@ -86,3 +86,40 @@ def test_end_after_stop_ignores_the_prompt():
     assert torch.equal(proc(torch.tensor([[5, 1]]), scores), scores)  # the stop string in the prompt: no effect
     forced = proc(torch.tensor([[5, 1, 5]]), scores)
     assert forced[0, 0] == 0 and torch.isinf(forced[0, 1:]).all()
+
+
+def tiny_lora(seed=0):
+    """A tiny random Llama with a LoRA whose B is non-zero, so the adapter changes the outputs."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    cfg = LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                      num_key_value_heads=2, tie_word_embeddings=True)
+    model = get_peft_model(LlamaForCausalLM(cfg), LoraConfig(r=4, lora_alpha=8, target_modules=models.LORA_TARGETS))
+    for name, p in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=1.0)
+    return model.eval()
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-5), (torch.bfloat16, 0.1)])
+def test_merged_copy_computes_what_the_lora_model_computes(dtype, tol):
+    from gtalign_lite.generate import merged_copy
+
+    model = tiny_lora()
+    ids = torch.randint(0, 64, (2, 7))
+    with torch.no_grad():
+        want = model(input_ids=ids).logits
+        copy = merged_copy(model, dtype)
+        got = copy(input_ids=ids).logits.float()
+        assert copy.dtype == dtype and not hasattr(copy, "peft_config")
+        with model.disable_adapter():
+            without = model(input_ids=ids).logits
+        assert (got - want).abs().max() < tol < (without - want).abs().max()  # the LoRA is in the copy
+        for name, p in model.named_parameters():  # training moves the adapter: a refresh follows it
+            if "lora_A" in name:
+                p.add_(0.3)
+        again = merged_copy(model, dtype, into=copy)
+        assert again is copy and (again(input_ids=ids).logits.float() - model(input_ids=ids).logits).abs().max() < tol
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # the trained model is left as it was

@@ -34,3 +34,21 @@ def test_paired_comparisons_are_on_the_same_items():
     suite = paired[(paired.eval_set == "suite") & (paired.metric == "W")].set_index("b")
     assert set(suite.index) == {"base", "sft"} and (suite.n_pairs == 240).all() and (suite.n_unpaired == 0).all()
     assert ((suite.lo <= suite.mean_diff) & (suite.mean_diff <= suite.hi)).all()
+
+
+SWEEP = CPU.parent / "cpu-sweep"
+SWEEP_METHODS = ["base", "sft", "grpo-cobb_douglas", "grpo-linear", "grpo-llm", "grpo-user"]
+
+
+@pytest.mark.skipif(not (SWEEP / "sweep_aggregate_per_seed.csv").exists(),
+                    reason="figures/cpu-sweep/ not committed yet: `make sweep` has not finished (it resumes where it stopped)")
+def test_sweep_aggregate_has_every_method_and_seed_with_intervals():
+    per_seed = pd.read_csv(SWEEP / "sweep_aggregate_per_seed.csv")
+    suite = per_seed[per_seed.eval_set == "suite"]
+    assert sorted(zip(suite.method, suite.seed)) == sorted((m, s) for m in SWEEP_METHODS for s in (0, 1, 2))
+    stats.check_complete(per_seed, SWEEP_METHODS, [0, 1, 2])
+    pooled = pd.read_csv(SWEEP / "sweep_aggregate.csv")
+    stats.check_complete(pooled, SWEEP_METHODS, [0, 1, 2])
+    paired = pd.read_csv(SWEEP / "sweep_paired.csv")
+    w = paired[(paired.eval_set == "suite") & (paired.metric == "W")].set_index("b")
+    assert set(w.index) == set(SWEEP_METHODS) - {"grpo-cobb_douglas"} and (w.n_pairs == 3 * 240).all()

@@ -148,3 +148,29 @@ def test_fresh_trains_afresh_instead_of_resuming(monkeypatch, tmp_path):
     assert (tmp_path / "r" / "grpo-cobb_douglas" / "checkpoint-2").exists()  # resumed: kept
     runner.run("smoke", str(tmp_path / "r"), ["04_grpo_welfare"], figures=False, report=False, resume=False)
     assert not (tmp_path / "r" / "grpo-cobb_douglas").exists()  # --fresh: removed before training
+
+
+def test_a_run_on_the_authors_rows_copies_nothing_to_figures(monkeypatch, tmp_path, capsys):
+    import papermill
+
+    monkeypatch.setattr(papermill, "execute_notebook", lambda src, dst, **kw: None)
+    monkeypatch.setattr(runner, "FIGURES", tmp_path / "figures")
+    run_dir = tmp_path / "r"
+    (run_dir / "eval").mkdir(parents=True)
+    (run_dir / "eval" / "results_ci.csv").write_text("method,W\nsft,0.5\n")
+    runner.run("smoke", str(run_dir), ["05_evaluation"], {"use_paper_data": True}, report=False)
+    assert not (tmp_path / "figures").exists() and "NOT copied" in capsys.readouterr().out
+    runner.run("smoke", str(run_dir), ["05_evaluation"], report=False)  # the project's own data: copied
+    assert (tmp_path / "figures" / "smoke" / "results_ci.csv").exists()
+
+
+def test_a_sweeps_time_is_summed_over_its_sittings(tmp_path):
+    root = tmp_path / "sweep"
+    runs.Run(root / "seed-0").mark_done("03_sft", {"seed": 0}, 700, 3.5)
+    runs.Run(root / "seed-0").mark_done("04_grpo_welfare-linear", {"seed": 0}, 1000, 7.25)  # a later sitting
+    runs.Run(root / "seed-1").mark_done("03_sft", {"seed": 1}, 720.4, 3.0)
+    runs.Run(root / "seed-1").mark_done("05_evaluation", {"seed": 1})  # no time given: not counted
+    t = runs.stage_times(root)
+    assert sorted(zip(t.run, t.stage)) == [("seed-0", "03_sft"), ("seed-0", "04_grpo_welfare-linear"), ("seed-1", "03_sft")]
+    assert t.seconds.sum() == 700 + 1000 + 720 and t.peak_gib.max() == 7.25
+    assert runs.Run(root / "seed-0").is_done("04_grpo_welfare-linear", {"seed": 0})  # times do not touch the markers
