@@ -302,6 +302,18 @@ def pareto_comparison(df: pd.DataFrame, eps: float = EPS, item: str | None = Non
     return out
 
 
+def pareto_against(df: pd.DataFrame, focus: str, eps: float = EPS, item: str | None = None) -> pd.DataFrame:
+    """pareto_comparison of focus and one other method at a time (their own joint front, ranges and reference
+    point), per eval_set: the paper's head-to-head reading, one row per (eval_set, opponent, method)."""
+    rows = []
+    for es, d in df.groupby("eval_set", sort=False) if "eval_set" in df else [("all", df)]:
+        for other in [m for m in dict.fromkeys(d["method"]) if m != focus]:
+            pair = pareto_comparison(d[d["method"].isin([focus, other])], eps, item).reset_index()
+            rows.append(pair.assign(eval_set=es, opponent=other))
+    out = pd.concat(rows, ignore_index=True)
+    return out[["eval_set", "opponent", *[c for c in out.columns if c not in ("eval_set", "opponent")]]]
+
+
 def markdown(df: pd.DataFrame) -> str:
     """A DataFrame as a GitHub Markdown table (no tabulate dependency)."""
     d = df.reset_index()

@@ -100,12 +100,12 @@ def _may_commit(params: dict, where) -> bool:
     return True
 
 
-def _copy_figures(run_dir, target):
+def _copy_figures(run_dir, target, pngs: bool = True, tables: bool = True):
     """The run's figures and result tables (TABLES; no per-item text) into figures/<profile>/."""
     target.mkdir(parents=True, exist_ok=True)
-    for png in sorted((Path(run_dir) / "figures").glob("*.png")):
+    for png in sorted((Path(run_dir) / "figures").glob("*.png")) if pngs else []:
         shutil.copy2(png, target / png.name)
-    for pattern, name in TABLES.items():
+    for pattern, name in TABLES.items() if tables else []:
         for path in sorted(Path(run_dir).glob(pattern)):
             shutil.copy2(path, target / name.format(parent=path.parent.name.replace("-", "_"), name=path.name))
 
@@ -204,8 +204,10 @@ def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict 
         if not _may_commit({**base, **extra}, folder):
             continue
         target = FIGURES / folder.name
-        _copy_figures(seed_folder(folder, seeds[-1]), target)  # 05's pooled plane is drawn in the last seed's run
-        for table in [*sorted(folder.glob("aggregate*")), folder / "paired.csv"]:
+        _copy_figures(seed_folder(folder, seeds[-1]), target, tables=False)  # 05 draws the pooled plots in the last seed's run
+        for seed in seeds:  # each seed's own tables: its SFT and GRPO logs, signal figures, per-seed Pareto
+            _copy_figures(seed_folder(folder, seed), target / f"seed-{seed}", pngs=False)
+        for table in [*sorted(folder.glob("aggregate*")), folder / "paired.csv", folder / "pareto_vs.csv"]:
             if table.exists():
                 shutil.copy2(table, target / f"sweep_{table.name}")
     _report(times, f"sweep of profile {profile}, this sitting")

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from gtalign_lite.evaluate import (cobb_douglas_mean, dominance_counts, eps_dominates, frontier_regret, hypervolume,
-                                   hypervolume_reference_style, nash_social_welfare, pareto_comparison, summary)
+                                   hypervolume_reference_style, nash_social_welfare, pareto_against, pareto_comparison,
+                                   summary)
 from gtalign_lite.game import dominates, pareto_points
 
 
@@ -156,3 +157,22 @@ def test_one_method_alone():
     p = pareto_comparison(two_methods()[lambda d: d.method == "A"])
     assert p.loc["A", ["n_items", "dominates", "dominated_by", "tie_or_incomparable"]].tolist() == [6, 0, 0, 0]
     assert p.loc["A", "regret"] == pytest.approx(2.583333 / 6)
+
+
+def test_pareto_against_each_opponent_alone():
+    # F beats X on item 1 and ties on item 2; against Y it wins item 1, item 2 is incomparable. Each pair has its own
+    # front, ranges and reference point (pooled over all three, F's regret against X would be .25, not .5).
+    pts = {"F": [(1.0, 1.0), (0.5, 0.5)], "X": [(0.5, 0.5), (0.5, 0.5)], "Y": [(1.0, 0.0), (0.0, 1.0)]}
+    df = pd.DataFrame([{"eval_set": "suite", "method": m, "uid": f"i{i}", "user": u, "llm": v, "judge_failed": False}
+                       for m, p in pts.items() for i, (u, v) in enumerate(p)])
+    t = pareto_against(df, "F").set_index(["opponent", "method"])
+    assert sorted(t.index) == [("X", "F"), ("X", "X"), ("Y", "F"), ("Y", "Y")] and (t.eval_set == "suite").all()
+    # F vs X: front {(1, 1)}, ranges .5 and .5, reference (.5, .5). F's regrets 0 and 1, X's 1 and 1.
+    assert t.loc[("X", "F"), ["dominates", "dominated_by", "tie_or_incomparable"]].tolist() == [1, 0, 1]
+    assert t.loc[("X", "F"), "regret"] == pytest.approx(0.5) and t.loc[("X", "X"), "regret"] == pytest.approx(1.0)
+    assert t.loc[("X", "F"), "hypervolume"] == pytest.approx(0.25) and t.loc[("X", "X"), "hypervolume"] == 0
+    assert t.loc[("X", "F"), "eps_coverage"] == pytest.approx(0.5) and t.loc[("X", "X"), "eps_coverage"] == 0
+    # F vs Y: front {(1, 1)}, ranges 1 and 1, reference (0, 0). F's regrets 0 and .5; Y's 1 and 1.
+    assert t.loc[("Y", "F"), ["dominates", "dominated_by", "tie_or_incomparable"]].tolist() == [1, 0, 1]
+    assert t.loc[("Y", "F"), "regret"] == pytest.approx(0.25) and t.loc[("Y", "Y"), "regret"] == pytest.approx(1.0)
+    assert t.loc[("Y", "F"), "hypervolume"] == pytest.approx(1.0) and t.loc[("Y", "Y"), "hypervolume"] == 0

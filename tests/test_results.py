@@ -52,3 +52,20 @@ def test_sweep_aggregate_has_every_method_and_seed_with_intervals():
     paired = pd.read_csv(SWEEP / "sweep_paired.csv")
     w = paired[(paired.eval_set == "suite") & (paired.metric == "W")].set_index("b")
     assert set(w.index) == set(SWEEP_METHODS) - {"grpo-cobb_douglas"} and (w.n_pairs == 3 * 240).all()
+
+
+@pytest.mark.skipif(not (SWEEP / "sweep_aggregate_per_seed.csv").exists(),
+                    reason="figures/cpu-sweep/ not committed yet: `make sweep` has not finished (it resumes where it stopped)")
+def test_every_sweep_run_had_a_learning_signal_and_a_pareto_row_per_baseline():
+    for seed in (0, 1, 2):
+        sampled = json.loads((SWEEP / f"seed-{seed}" / "sft_sampled_format.json").read_text())
+        assert sampled["well_formed_and_closed"] >= 0.9, f"seed {seed}: SFT samples too few well-formed completions"
+        for method in SWEEP_METHODS[2:]:
+            signal = json.loads((SWEEP / f"seed-{seed}" / f"{method.replace('-', '_')}_signal.json").read_text())
+            assert signal["zero_std_groups"] < 0.5 and signal["clipped"] < 0.1, (seed, method, signal)
+    pareto = pd.read_csv(SWEEP / "sweep_pareto_vs.csv")
+    suite = pareto[pareto.eval_set == "suite"]
+    assert set(suite.opponent) == set(SWEEP_METHODS) - {"grpo-cobb_douglas"}
+    for opponent, rows in suite.groupby("opponent"):
+        assert sorted(rows.method) == sorted(["grpo-cobb_douglas", opponent])
+        assert (rows.n_items + rows.excluded_items == 3 * 240).all()

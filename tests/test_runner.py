@@ -16,7 +16,7 @@ def test_sweep_runs_data_and_sft_once_per_seed_and_grpo_once_per_variant(monkeyp
     calls = []
     monkeypatch.setattr(runner, "run", lambda profile, run_dir, only, overrides, **kw: calls.append(
         (tuple(only), overrides["run_dir"], overrides.get("reward_variant"), overrides.get("sweep_dir"))) or [])
-    monkeypatch.setattr(runner, "_copy_figures", lambda *a: None)
+    monkeypatch.setattr(runner, "_copy_figures", lambda *a, **k: None)
     root = runner.sweep("smoke", runner.parse_grid(["reward_variant=cobb_douglas,linear", "seed=0,1"]), tmp_path / "sw")
     s0, s1 = str(tmp_path / "sw" / "seed-0"), str(tmp_path / "sw" / "seed-1")
     assert root == tmp_path / "sw"
@@ -33,7 +33,7 @@ def test_sweep_runs_data_and_sft_once_per_seed_and_grpo_once_per_variant(monkeyp
 def test_other_swept_or_overridden_parameters_get_their_own_folder(monkeypatch, tmp_path):
     seen = set()
     monkeypatch.setattr(runner, "run", lambda profile, run_dir, only, overrides, **kw: seen.add(overrides["run_dir"]) or [])
-    monkeypatch.setattr(runner, "_copy_figures", lambda *a: None)
+    monkeypatch.setattr(runner, "_copy_figures", lambda *a, **k: None)
     runner.sweep("smoke", runner.parse_grid(["grpo_lr=0.00001,0.00005"]), tmp_path / "sw", {"grpo_steps": 3})
     assert seen == {str(tmp_path / "sw+grpo_lr=1e-05,grpo_steps=3" / "seed-0"),
                     str(tmp_path / "sw+grpo_lr=5e-05,grpo_steps=3" / "seed-0")}
@@ -162,6 +162,28 @@ def test_a_run_on_the_authors_rows_copies_nothing_to_figures(monkeypatch, tmp_pa
     assert not (tmp_path / "figures").exists() and "NOT copied" in capsys.readouterr().out
     runner.run("smoke", str(run_dir), ["05_evaluation"], report=False)  # the project's own data: copied
     assert (tmp_path / "figures" / "smoke" / "results_ci.csv").exists()
+
+
+def test_a_sweep_commits_every_seeds_grpo_signal_and_the_pooled_tables(monkeypatch, tmp_path):
+    monkeypatch.setattr(runner, "run", lambda *a, **kw: [])
+    monkeypatch.setattr(runner, "FIGURES", tmp_path / "figures")
+    root = tmp_path / "runs" / "cpu-sweep"
+    for seed in (0, 1):
+        for v in ("cobb_douglas", "linear"):
+            (root / f"seed-{seed}" / f"grpo-{v}").mkdir(parents=True)
+            (root / f"seed-{seed}" / f"grpo-{v}" / "signal.json").write_text(f'{{"seed": {seed}}}')
+        (root / f"seed-{seed}" / "figures").mkdir()
+        (root / f"seed-{seed}" / "figures" / "05_sweep_plane.png").write_bytes(b"png")
+    for table in ("aggregate.csv", "aggregate_per_seed.csv", "paired.csv", "pareto_vs.csv"):
+        (root / table).write_text("x\n1\n")
+    runner.sweep("smoke", runner.parse_grid(["reward_variant=cobb_douglas,linear", "seed=0,1"]), root)
+    out = tmp_path / "figures" / "cpu-sweep"
+    for seed in (0, 1):  # the GRPO signal of all four runs, each under its seed
+        for v in ("cobb_douglas", "linear"):
+            assert (out / f"seed-{seed}" / f"grpo_{v}_signal.json").read_text() == f'{{"seed": {seed}}}'
+    assert {p.name for p in out.glob("sweep_*")} == {"sweep_aggregate.csv", "sweep_aggregate_per_seed.csv",
+                                                    "sweep_paired.csv", "sweep_pareto_vs.csv"}
+    assert (out / "05_sweep_plane.png").exists() and not list(out.glob("seed-*/*.png"))  # pooled plots once
 
 
 def test_a_sweeps_time_is_summed_over_its_sittings(tmp_path):
