@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import copy
 import itertools
+import json
 import shutil
 import threading
 import time
@@ -55,14 +56,18 @@ def clean(nb):
 class PeakRSS:
     """Peak resident memory of this process's children (the papermill kernel and what it starts), polled."""
 
-    def __init__(self, every: float = 0.2):
+    def __init__(self, every: float = 0.2, beat: Path | None = None, beat_every: float = 30.0):
         self.every, self.peak, self._stop = every, 0, threading.Event()
+        self.beat, self.beat_every, self.start = beat, beat_every, time.time()
 
     def _poll(self):
         import psutil  # installed with ipython (the notebooks extra)
 
-        me = psutil.Process()
+        me, last_beat = psutil.Process(), self.start
         while not self._stop.is_set():
+            if self.beat is not None and time.time() - last_beat >= self.beat_every:  # for Run.record_interrupted
+                last_beat = time.time()
+                self.beat.write_text(json.dumps({"seconds": last_beat - self.start, "peak_gib": self.peak / 2**30}))
             total = 0
             for child in me.children(recursive=True):
                 try:
@@ -73,6 +78,7 @@ class PeakRSS:
             self._stop.wait(self.every)
 
     def __enter__(self):
+        self.start = time.time()
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
         return self
@@ -154,9 +160,13 @@ def run(profile: str, run_dir: str | None = None, only=None, overrides: dict | N
                   "or inputs)", flush=True)
             shutil.rmtree(checkpoints)
         rerun = True
+        lost = folder.record_interrupted(stage)
+        if lost:
+            print(f"{stage}: an earlier sitting ran it for {lost:.0f} s before it was stopped (in done/times.csv)")
         print(f"[{time.strftime('%H:%M:%S')}] {stage} ...", flush=True)
         start = time.time()
-        with PeakRSS() as mem:
+        folder.running_path(stage).parent.mkdir(parents=True, exist_ok=True)
+        with PeakRSS(beat=folder.running_path(stage)) as mem:
             pm.execute_notebook(str(src), str(dst), parameters=passed, kernel_name="python3", cwd=str(ROOT),
                                 progress_bar=False, log_output=False)
         times.append((stage, time.time() - start, mem.peak / 2**30))
@@ -212,8 +222,10 @@ def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict 
                 shutil.copy2(table, target / f"sweep_{table.name}")
     _report(times, f"sweep of profile {profile}, this sitting")
     spent = stage_times(root)
-    print(f"sweep of profile {profile}, every sitting so far: {spent.seconds.sum():.0f} s over {len(spent)} finished "
-          f"stages, peak {spent.peak_gib.max():.2f} GiB (done/times.csv under {root})")
+    stopped = spent.stage.str.endswith(":interrupted")
+    print(f"sweep of profile {profile}, every sitting so far: {spent.seconds.sum():.0f} s over {(~stopped).sum()} "
+          f"finished stages and {stopped.sum()} stopped part(s) ({spent.seconds[stopped].sum():.0f} s), peak "
+          f"{spent.peak_gib.max():.2f} GiB (done/times.csv under {root})")
     return root
 
 

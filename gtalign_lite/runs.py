@@ -81,11 +81,32 @@ class Run:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(params, indent=1, sort_keys=True, default=str))
         if seconds is not None:
-            times = path.parent / "times.csv"
-            new = not times.exists()
-            with times.open("a") as f:
-                f.write("stage,seconds,peak_gib,finished\n" * new)
-                f.write(f"{stage},{seconds:.0f},{peak_gib or 0:.2f},{time.strftime('%Y-%m-%dT%H:%M:%S')}\n")
+            self.log_time(stage, seconds, peak_gib)
+        self.running_path(stage).unlink(missing_ok=True)
+
+    def running_path(self, stage: str) -> Path:
+        """Heartbeat of a stage in progress (elapsed seconds, peak GiB), rewritten by the runner every half minute."""
+        return self.root / "done" / f"{stage}.running"
+
+    def log_time(self, stage: str, seconds: float, peak_gib: float | None) -> None:
+        """One row of done/times.csv."""
+        times = self.root / "done" / "times.csv"
+        times.parent.mkdir(parents=True, exist_ok=True)
+        new = not times.exists()
+        with times.open("a") as f:
+            f.write("stage,seconds,peak_gib,finished\n" * new)
+            f.write(f"{stage},{seconds:.0f},{peak_gib or 0:.2f},{time.strftime('%Y-%m-%dT%H:%M:%S')}\n")
+
+    def record_interrupted(self, stage: str) -> float:
+        """Seconds a stopped sitting spent in `stage` (its last heartbeat), logged as '<stage>:interrupted' so the
+        sweep's total counts that work too; 0 when there is no heartbeat."""
+        beat = self.running_path(stage)
+        if not beat.exists():
+            return 0.0
+        last = json.loads(beat.read_text())
+        self.log_time(f"{stage}:interrupted", last["seconds"], last["peak_gib"])
+        beat.unlink()
+        return float(last["seconds"])
 
 
 def _results_only(params: dict) -> dict:
@@ -116,7 +137,7 @@ def seed_folder(sweep: str | Path, seed: int) -> Path:
 
 def stage_times(folder: str | Path):
     """Every finished stage's wall time under a run or sweep folder (each done/times.csv), with its seed folder:
-    what a sweep cost over all its sittings (a stage interrupted and resumed counts only its last sitting)."""
+    what a sweep cost over all its sittings (a stopped sitting's part of a stage is a '<stage>:interrupted' row)."""
     import pandas as pd
 
     files = sorted(Path(folder).glob("**/done/times.csv"))

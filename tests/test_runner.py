@@ -186,6 +186,25 @@ def test_a_sweep_commits_every_seeds_grpo_signal_and_the_pooled_tables(monkeypat
     assert (out / "05_sweep_plane.png").exists() and not list(out.glob("seed-*/*.png"))  # pooled plots once
 
 
+def test_a_sitting_stopped_mid_stage_still_counts_its_time(monkeypatch, tmp_path):
+    import json
+    import time
+
+    import papermill
+
+    with runner.PeakRSS(every=0.01, beat=tmp_path / "beat", beat_every=0.05) as mem:
+        time.sleep(0.3)
+    assert json.loads((tmp_path / "beat").read_text())["seconds"] >= 0.05 and mem.peak >= 0
+    run_dir = tmp_path / "r"  # a sitting was killed 600 s into 01_data: its last heartbeat is left behind
+    runs.Run(run_dir).running_path("01_data").parent.mkdir(parents=True)
+    runs.Run(run_dir).running_path("01_data").write_text('{"seconds": 600.4, "peak_gib": 7.5}')
+    monkeypatch.setattr(papermill, "execute_notebook", lambda src, dst, **kw: None)
+    runner.run("smoke", str(run_dir), ["01_data"], figures=False, report=False)
+    t = runs.stage_times(run_dir)
+    assert t.stage.tolist() == ["01_data:interrupted", "01_data"] and t.seconds.iloc[0] == 600
+    assert t.peak_gib.iloc[0] == 7.5 and not runs.Run(run_dir).running_path("01_data").exists()
+
+
 def test_a_sweeps_time_is_summed_over_its_sittings(tmp_path):
     root = tmp_path / "sweep"
     runs.Run(root / "seed-0").mark_done("03_sft", {"seed": 0}, 700, 3.5)
