@@ -148,12 +148,16 @@ def run(profile: str, run_dir: str | None = None, only=None, overrides: dict | N
             print(f"SKIPPED {name}: {', '.join(missing)} not found here (a copy of the authors' published files); "
                   f"pass -p {missing[0].split('=')[0]} null to download them, or copy them there.", flush=True)
             continue
-        if not rerun and folder.is_done(stage, passed):
+        newer = folder.upstream_newer(stage)
+        if not rerun and folder.is_done(stage, passed) and not newer:
             print(f"[{time.strftime('%H:%M:%S')}] {stage}: done before with these parameters, skipped "
                   f"(--fresh runs it again)", flush=True)
             continue
+        if newer:
+            print(f"{stage}: runs again, {', '.join(newer)} finished after it did", flush=True)
         # finished before with other parameters or inputs, or --fresh: its checkpoints must not be resumed from
-        stale = not resume or (folder.done_path(stage).exists() and (rerun or not folder.is_done(stage, passed)))
+        stale = not resume or (folder.done_path(stage).exists() and (rerun or bool(newer)
+                                                                      or not folder.is_done(stage, passed)))
         checkpoints = folder.training_folder(stage)
         if stale and checkpoints is not None and checkpoints.exists():
             print(f"{stage}: removing {checkpoints} to train afresh (--fresh, or finished before with other parameters "

@@ -66,6 +66,16 @@ class Run:
         path = self.done_path(stage)
         return path.exists() and _results_only(json.loads(path.read_text())) == _results_only(params)
 
+    def upstream_newer(self, stage: str) -> list[str]:
+        """Stages of earlier notebooks that finished after `stage` last did: its inputs changed since, so a later
+        sitting must run it again (a sweep stopped between 04 and 05 would otherwise skip the evaluation)."""
+        mine = self.done_path(stage)
+        if not mine.exists():
+            return []
+        notebook = stage.split("-")[0]  # 04_grpo_welfare-linear -> 04_grpo_welfare; names sort in run order
+        return sorted(p.stem for p in mine.parent.glob("*.json")
+                      if p.stem.split("-")[0] < notebook and p.stat().st_mtime > mine.stat().st_mtime)
+
     def training_folder(self, stage: str) -> Path | None:
         """Where a training stage keeps its checkpoints (03: sft/, 04-<variant>: grpo-<variant>/), else None."""
         if stage == "03_sft":

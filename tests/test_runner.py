@@ -205,6 +205,28 @@ def test_a_sitting_stopped_mid_stage_still_counts_its_time(monkeypatch, tmp_path
     assert t.peak_gib.iloc[0] == 7.5 and not runs.Run(run_dir).running_path("01_data").exists()
 
 
+def test_a_stage_runs_again_when_an_earlier_one_finished_after_it(monkeypatch, tmp_path):
+    import os
+
+    import papermill
+
+    ran = []
+    monkeypatch.setattr(papermill, "execute_notebook", lambda src, dst, **kw: ran.append(Path(dst).stem))
+    folder = runs.Run(tmp_path / "r")
+    runner.run("smoke", str(folder.root), ["01_data", "05_evaluation"], figures=False, report=False)
+    assert ran == ["01_data", "05_evaluation"]
+    runner.run("smoke", str(folder.root), ["01_data", "05_evaluation"], figures=False, report=False)
+    assert ran == ["01_data", "05_evaluation"]  # nothing new: both skipped
+    # a sitting that trained one more variant and was stopped before 05 ran: 05's marker is now the older
+    folder.mark_done("04_grpo_welfare-linear", {})
+    then = folder.done_path("05_evaluation").stat().st_mtime
+    os.utime(folder.done_path("04_grpo_welfare-linear"), (then + 60, then + 60))
+    assert folder.upstream_newer("05_evaluation") == ["04_grpo_welfare-linear"]
+    assert folder.upstream_newer("01_data") == []
+    runner.run("smoke", str(folder.root), ["01_data", "05_evaluation"], figures=False, report=False)
+    assert ran == ["01_data", "05_evaluation", "05_evaluation"]
+
+
 def test_a_sweeps_time_is_summed_over_its_sittings(tmp_path):
     root = tmp_path / "sweep"
     runs.Run(root / "seed-0").mark_done("03_sft", {"seed": 0}, 700, 3.5)
