@@ -202,28 +202,30 @@ def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict 
         extra = {**(overrides or {}), **dict(zip(grid, combo))}
         folder = sweep_folder(root, extra)
         print(f"\n=== sweep folder {folder}: seeds {seeds}, reward variants {variants}", flush=True)
+        target = FIGURES / folder.name
+        commit = _may_commit({**base, **extra}, folder)
         for seed in seeds:
             point = {**extra, "seed": seed, "run_dir": str(seed_folder(folder, seed))}
+            last = {**point, "reward_variant": variants[0], "sweep_dir": str(folder)}
+            here, kept = seed_folder(folder, seed), target / f"seed-{seed}"
+            if resume and commit and restore_seed(here, kept, seed_stages(profile, point, last, variants)):
+                continue
             upstream = run(profile, None, ["01_data", "03_sft"], point, figures=False, resume=resume, report=False)
             ran = list(upstream)
             for v in variants:  # each variant depends on data and SFT only
                 ran += run(profile, None, ["04_grpo_welfare"], {**point, "reward_variant": v}, figures=False,
                            resume=resume and not upstream, report=False)
-            last = {**point, "reward_variant": variants[0], "sweep_dir": str(folder)}
             # evaluation again whenever something upstream ran (it re-evaluates only what changed)
             ran += run(profile, None, ["05_evaluation", "06_pricing_adaptation"], last, figures=False,
                        resume=resume and not ran, report=False)
             times += ran
+            if commit:  # after every seed, so a session that ends mid-sweep still commits the seeds it finished
+                keep_seed(here, kept)
+                _copy_figures(here, target, tables=False)  # 05 drew the plots pooled over every seed so far
+                for table in [*sorted(folder.glob("aggregate*")), folder / "paired.csv", folder / "pareto_vs.csv"]:
+                    if table.exists():
+                        shutil.copy2(table, target / f"sweep_{table.name}")
         print(f"evaluation tables under {folder}: {len(per_item_files(folder))} (aggregate: {folder}/aggregate.csv)")
-        if not _may_commit({**base, **extra}, folder):
-            continue
-        target = FIGURES / folder.name
-        _copy_figures(seed_folder(folder, seeds[-1]), target, tables=False)  # 05 draws the pooled plots in the last seed's run
-        for seed in seeds:  # each seed's own tables: its SFT and GRPO logs, signal figures, per-seed Pareto
-            _copy_figures(seed_folder(folder, seed), target / f"seed-{seed}", pngs=False)
-        for table in [*sorted(folder.glob("aggregate*")), folder / "paired.csv", folder / "pareto_vs.csv"]:
-            if table.exists():
-                shutil.copy2(table, target / f"sweep_{table.name}")
     _report(times, f"sweep of profile {profile}, this sitting")
     spent = stage_times(root)
     stopped = spent.stage.str.endswith(":interrupted")
@@ -231,6 +233,58 @@ def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict 
           f"finished stages and {stopped.sum()} stopped part(s) ({spent.seconds[stopped].sum():.0f} s), peak "
           f"{spent.peak_gib.max():.2f} GiB (done/times.csv under {root})")
     return root
+
+
+def seed_stages(profile: str, point: dict, last: dict, variants: list) -> dict[str, dict]:
+    """Every stage a sweep runs in one seed's folder, with the parameters the runner passes it (as run() does)."""
+    out = {}
+    for name, over in [("01_data", point), ("03_sft", point),
+                       *[("04_grpo_welfare", {**point, "reward_variant": v}) for v in variants],
+                       ("05_evaluation", last), ("06_pricing_adaptation", last)]:
+        params = load_params(profile, over)
+        out[stage_name(name, params)] = {k: v for k, v in params.items() if k in for_notebook(name)}
+    return out
+
+
+def keep_seed(here: Path, kept: Path) -> None:
+    """A finished seed's record for figures/<sweep>/seed-N/: its tables, done markers, stage times and per-item
+    evaluation rows (gzipped). Run folders do not outlive a session here; this committed record lets a later
+    sitting on a fresh checkout skip the seed and still pool its rows (restore_seed)."""
+    import gzip
+
+    if not Run(here).done_path("05_evaluation").exists():
+        return
+    _copy_figures(here, kept, pngs=False)
+    (kept / "done").mkdir(parents=True, exist_ok=True)
+    for marker in sorted((Path(here) / "done").glob("*.json")) + [Path(here) / "done" / "times.csv"]:
+        if marker.exists():
+            shutil.copy2(marker, kept / "done" / marker.name)
+    with open(Path(here) / "eval" / "per_item.csv", "rb") as src, gzip.open(kept / "per_item.csv.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+
+
+def restore_seed(here: Path, kept: Path, stages: dict[str, dict]) -> bool:
+    """True (and the seed's per-item rows and stage times put back in its run folder, for 05 to pool and the sweep
+    to count) when this checkout has not evaluated the seed but a committed record (keep_seed) finished every one
+    of its stages with these parameters; False otherwise, and the seed runs."""
+    import gzip
+
+    if Run(here).done_path("05_evaluation").exists() or not (kept / "per_item.csv.gz").exists():
+        return False
+    stale = [stage for stage, params in stages.items() if not Run(kept).is_done(stage, params)]
+    if stale:
+        print(f"{kept}: not reused, {', '.join(stale)} missing or run with other parameters", flush=True)
+        return False
+    (Path(here) / "eval").mkdir(parents=True, exist_ok=True)
+    with gzip.open(kept / "per_item.csv.gz", "rb") as src, open(Path(here) / "eval" / "per_item.csv", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    times = Path(here) / "done" / "times.csv"
+    earlier = times.read_text().splitlines()[1:] if times.exists() else []  # this checkout's stopped attempts
+    times.parent.mkdir(parents=True, exist_ok=True)
+    times.write_text("\n".join([*(kept / "done" / "times.csv").read_text().splitlines(), *earlier]) + "\n")
+    print(f"[{time.strftime('%H:%M:%S')}] {here.name}: every stage finished in an earlier sitting; its per-item rows "
+          f"and times restored from {kept} (--fresh runs it again)", flush=True)
+    return True
 
 
 def parse_grid(items: list[str]) -> dict:

@@ -174,6 +174,9 @@ def test_a_sweep_commits_every_seeds_grpo_signal_and_the_pooled_tables(monkeypat
             (root / f"seed-{seed}" / f"grpo-{v}" / "signal.json").write_text(f'{{"seed": {seed}}}')
         (root / f"seed-{seed}" / "figures").mkdir()
         (root / f"seed-{seed}" / "figures" / "05_sweep_plane.png").write_bytes(b"png")
+        (root / f"seed-{seed}" / "eval").mkdir()
+        (root / f"seed-{seed}" / "eval" / "per_item.csv").write_text(f"method,seed,welfare\nsft,{seed},0.5\n")
+        runs.Run(root / f"seed-{seed}").mark_done("05_evaluation", {"seed": seed}, 60, 1.0)  # the seed finished
     for table in ("aggregate.csv", "aggregate_per_seed.csv", "paired.csv", "pareto_vs.csv"):
         (root / table).write_text("x\n1\n")
     runner.sweep("smoke", runner.parse_grid(["reward_variant=cobb_douglas,linear", "seed=0,1"]), root)
@@ -184,6 +187,50 @@ def test_a_sweep_commits_every_seeds_grpo_signal_and_the_pooled_tables(monkeypat
     assert {p.name for p in out.glob("sweep_*")} == {"sweep_aggregate.csv", "sweep_aggregate_per_seed.csv",
                                                     "sweep_paired.csv", "sweep_pareto_vs.csv"}
     assert (out / "05_sweep_plane.png").exists() and not list(out.glob("seed-*/*.png"))  # pooled plots once
+    assert sorted(p.parent.name for p in out.glob("seed-*/per_item.csv.gz")) == ["seed-0", "seed-1"]
+
+
+def _finished_seed(root, seed, stages, rows):
+    """A seed folder as a sitting leaves it after every stage finished: markers, times and per-item rows."""
+    folder = runs.Run(root / f"seed-{seed}")
+    for i, (stage, params) in enumerate(stages.items()):
+        folder.mark_done(stage, params, 100 + i, 2.0)
+    (folder / "eval").mkdir(parents=True)
+    (folder / "eval" / "per_item.csv").write_text(rows)
+
+
+def test_a_seed_an_earlier_session_committed_is_pooled_not_run_again(monkeypatch, tmp_path):
+    import json
+    import shutil
+
+    monkeypatch.setattr(runner, "FIGURES", tmp_path / "figures")
+    calls = []
+    monkeypatch.setattr(runner, "run", lambda profile, run_dir, only, overrides, **kw: calls.append(
+        (overrides["seed"], tuple(only))) or [])
+    root, grid = tmp_path / "runs" / "cpu-sweep", ["reward_variant=cobb_douglas,linear", "seed=0"]
+    point = {"seed": 0, "run_dir": str(root / "seed-0")}
+    stages = runner.seed_stages("smoke", point, {**point, "reward_variant": "cobb_douglas", "sweep_dir": str(root)},
+                                ["cobb_douglas", "linear"])
+    assert sorted(stages) == ["01_data", "03_sft", "04_grpo_welfare-cobb_douglas", "04_grpo_welfare-linear",
+                              "05_evaluation", "06_pricing_adaptation"]
+    rows = "method,seed,welfare\nsft,0,0.25\ngrpo-linear,0,0.75\n"
+    _finished_seed(root, 0, stages, rows)
+    runner.sweep("smoke", runner.parse_grid(grid), root)  # session 1 finished seed 0: its record is committed
+    assert (tmp_path / "figures" / "cpu-sweep" / "seed-0" / "per_item.csv.gz").exists()
+    shutil.rmtree(tmp_path / "runs")  # session 2: a fresh checkout, figures/ committed
+    calls.clear()
+    runner.sweep("smoke", runner.parse_grid(["reward_variant=cobb_douglas,linear", "seed=0,1"]), root)
+    assert [s for s, _ in calls] == [1, 1, 1, 1]  # seed 0 restored, only seed 1 ran (01+03, 04 x2, 05+06)
+    assert (root / "seed-0" / "eval" / "per_item.csv").read_text() == rows  # for 05 to pool
+    t = runs.stage_times(root)
+    assert len(t) == 6 and t.seconds.sum() == sum(range(100, 106))  # the earlier session's time still counts
+    # a committed seed trained with other parameters is not reused: it runs again
+    kept = tmp_path / "figures" / "cpu-sweep" / "seed-0" / "done" / "04_grpo_welfare-linear.json"
+    kept.write_text(json.dumps({**json.loads(kept.read_text()), "grpo_lr": 1e-9}))
+    shutil.rmtree(tmp_path / "runs")
+    calls.clear()
+    runner.sweep("smoke", runner.parse_grid(grid), root)
+    assert [s for s, _ in calls] == [0, 0, 0, 0]
 
 
 def test_a_sitting_stopped_mid_stage_still_counts_its_time(monkeypatch, tmp_path):
