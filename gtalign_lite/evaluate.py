@@ -61,18 +61,23 @@ def evaluate_method(run, method: str, items: list[dict], judge, P: dict, load) -
     import json
 
     adapter = run.adapter(method)
+    restored = adapter is not None and not adapter.exists() and method in run.restored()
     frames, model, tok = [], None, None
     for name in dict.fromkeys(it.get("eval_set", "suite") for it in items):
         part = [it for it in items if it.get("eval_set", "suite") == name]
         key = {"ids": [item_key(it) for it in part], "seed": P["seed"], "variant": P["reward_variant"],
                "max_new_tokens": P["eval_max_new_tokens"], "dtype": P.get("gen_dtype", "auto"),
-               "adapter_mtime": adapter.stat().st_mtime if adapter else None}
+               "adapter_mtime": adapter.stat().st_mtime if adapter and not restored else None}
         path = run.eval / "methods" / f"{method}-{name}.csv"
         meta = path.with_suffix(".json")
         if path.exists() and meta.exists() and json.loads(meta.read_text()) == key:
             print(f"{method} on {name}: reusing {path} (same adapter, items and settings)")
             frames.append(pd.read_csv(path))
             continue
+        if restored:
+            raise RuntimeError(f"{method} on {name}: its rows were restored from a committed sweep record, but the "
+                               f"items or settings changed since, and its adapter is not here; run the sweep with "
+                               f"--fresh to train it again")
         if model is None:
             model, tok = load(None if adapter is None else str(adapter))
         df = evaluate(model, tok, part, judge, method, P["eval_max_new_tokens"], P["eval_batch_size"], P["reward_variant"],

@@ -210,17 +210,28 @@ def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict 
             here, kept = seed_folder(folder, seed), target / f"seed-{seed}"
             if resume and commit and restore_seed(here, kept, seed_stages(profile, point, last, variants)):
                 continue
+            restored = Run(here).restored()
             upstream = run(profile, None, ["01_data", "03_sft"], point, figures=False, resume=resume, report=False)
-            ran = list(upstream)
+            if restored and upstream:
+                _same_sft(here, kept)
+            ran, todo = list(upstream), [v for v in variants if f"grpo-{v}" not in restored]
             for v in variants:  # each variant depends on data and SFT only
-                ran += run(profile, None, ["04_grpo_welfare"], {**point, "reward_variant": v}, figures=False,
-                           resume=resume and not upstream, report=False)
+                if v not in todo:
+                    print(f"04_grpo_welfare-{v}: restored from {kept}, not trained again", flush=True)
+                    continue
+                trained = run(profile, None, ["04_grpo_welfare"], {**point, "reward_variant": v}, figures=False,
+                              resume=resume and not upstream, report=False)
+                ran += trained
+                if trained and commit and v != todo[-1]:  # evaluate it now, so its rows reach the seed's record
+                    ran += run(profile, None, ["05_evaluation"], {**point, "reward_variant": variants[0]},
+                               figures=False, resume=False, report=False)  # even if the session ends mid-seed
+                    keep_seed(here, kept, finished=False)
             # evaluation again whenever something upstream ran (it re-evaluates only what changed)
             ran += run(profile, None, ["05_evaluation", "06_pricing_adaptation"], last, figures=False,
                        resume=resume and not ran, report=False)
             times += ran
             if commit:  # after every seed, so a session that ends mid-sweep still commits the seeds it finished
-                keep_seed(here, kept)
+                keep_seed(here, kept, finished=True)
                 _copy_figures(here, target, tables=False)  # 05 drew the plots pooled over every seed so far
                 for table in [*sorted(folder.glob("aggregate*")), folder / "paired.csv", folder / "pareto_vs.csv"]:
                     if table.exists():
@@ -246,45 +257,101 @@ def seed_stages(profile: str, point: dict, last: dict, variants: list) -> dict[s
     return out
 
 
-def keep_seed(here: Path, kept: Path) -> None:
-    """A finished seed's record for figures/<sweep>/seed-N/: its tables, done markers, stage times and per-item
-    evaluation rows (gzipped). Run folders do not outlive a session here; this committed record lets a later
-    sitting on a fresh checkout skip the seed and still pool its rows (restore_seed)."""
+def keep_seed(here: Path, kept: Path, finished: bool) -> None:
+    """A seed's record for figures/<sweep>/seed-N/, meant to be committed: run folders do not outlive a session here.
+
+    It holds the seed's tables, done markers, stage times and the SFT adapter's hash; its per-item evaluation rows
+    (gzipped): all of them once the seed finished, else each evaluated method's (eval/methods/), so a later sitting
+    on a fresh checkout trains only what is missing (restore_seed)."""
     import gzip
 
-    if not Run(here).done_path("05_evaluation").exists():
+    here = Path(here)
+    if not (here / "eval" / ("per_item.csv" if finished else "methods")).exists():
         return
     _copy_figures(here, kept, pngs=False)
     (kept / "done").mkdir(parents=True, exist_ok=True)
-    for marker in sorted((Path(here) / "done").glob("*.json")) + [Path(here) / "done" / "times.csv"]:
+    for marker in sorted((here / "done").glob("*.json")) + [here / "done" / "times.csv"]:
         if marker.exists():
             shutil.copy2(marker, kept / "done" / marker.name)
-    with open(Path(here) / "eval" / "per_item.csv", "rb") as src, gzip.open(kept / "per_item.csv.gz", "wb") as dst:
-        shutil.copyfileobj(src, dst)
+    weights = here / "sft" / "adapter" / "adapter_model.safetensors"
+    if weights.exists():
+        (kept / "sft_adapter.sha256").write_text(_sha256(weights))
+    shutil.rmtree(kept / "eval", ignore_errors=True)
+    sources = [here / "eval" / "per_item.csv"] if finished else sorted((here / "eval" / "methods").glob("*.csv"))
+    for src in sources:
+        dst = kept / ("per_item.csv.gz" if finished else f"eval/methods/{src.name}.gz")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        with open(src, "rb") as f, gzip.open(dst, "wb") as g:
+            shutil.copyfileobj(f, g)
+    for meta in [] if finished else sorted((here / "eval" / "methods").glob("*.json")):
+        shutil.copy2(meta, kept / "eval" / "methods" / meta.name)
 
 
 def restore_seed(here: Path, kept: Path, stages: dict[str, dict]) -> bool:
-    """True (and the seed's per-item rows and stage times put back in its run folder, for 05 to pool and the sweep
-    to count) when this checkout has not evaluated the seed but a committed record (keep_seed) finished every one
-    of its stages with these parameters; False otherwise, and the seed runs."""
+    """Put a committed record (keep_seed) back into a fresh checkout's seed folder; True when the seed is complete.
+
+    Only the record's stages that finished with these parameters count. A finished seed's per-item rows go to
+    eval/per_item.csv, for 05 to pool. Otherwise each GRPO variant evaluated in an earlier sitting gets its rows
+    back in eval/methods/ and is listed in eval/methods/restored.json, and the sweep trains only the others
+    (01 and 03 run again: their outputs are not kept). The record's stage times are added to done/times.csv."""
     import gzip
 
-    if Run(here).done_path("05_evaluation").exists() or not (kept / "per_item.csv.gz").exists():
+    here, record = Path(here), Run(kept)
+    if (here / "done").exists() or not (kept / "done").exists():  # begun in this checkout already, or no record
         return False
-    stale = [stage for stage, params in stages.items() if not Run(kept).is_done(stage, params)]
-    if stale:
-        print(f"{kept}: not reused, {', '.join(stale)} missing or run with other parameters", flush=True)
+    same = {stage for stage, params in stages.items() if record.is_done(stage, params)}
+    if (kept / "per_item.csv.gz").exists() and same == set(stages):
+        (here / "eval").mkdir(parents=True, exist_ok=True)
+        with gzip.open(kept / "per_item.csv.gz", "rb") as f, open(here / "eval" / "per_item.csv", "wb") as g:
+            shutil.copyfileobj(f, g)
+        _restore_times(here, kept)
+        print(f"[{time.strftime('%H:%M:%S')}] {here.name}: every stage finished in an earlier sitting; its per-item "
+              f"rows and times restored from {kept} (--fresh runs it again)", flush=True)
+        return True
+    cached = kept / "eval" / "methods"
+    grpo = [f"grpo-{stage.split('-', 1)[1]}" for stage in sorted(same) if stage.startswith("04_")]
+    grpo = [m for m in grpo if list(cached.glob(f"{m}-*.csv.gz"))]
+    if not grpo or not {"01_data", "03_sft"} <= same:
+        print(f"{kept}: not reused (nothing evaluated there with these parameters)", flush=True)
         return False
-    (Path(here) / "eval").mkdir(parents=True, exist_ok=True)
-    with gzip.open(kept / "per_item.csv.gz", "rb") as src, open(Path(here) / "eval" / "per_item.csv", "wb") as dst:
-        shutil.copyfileobj(src, dst)
-    times = Path(here) / "done" / "times.csv"
-    earlier = times.read_text().splitlines()[1:] if times.exists() else []  # this checkout's stopped attempts
-    times.parent.mkdir(parents=True, exist_ok=True)
-    times.write_text("\n".join([*(kept / "done" / "times.csv").read_text().splitlines(), *earlier]) + "\n")
-    print(f"[{time.strftime('%H:%M:%S')}] {here.name}: every stage finished in an earlier sitting; its per-item rows "
-          f"and times restored from {kept} (--fresh runs it again)", flush=True)
-    return True
+    (here / "eval" / "methods").mkdir(parents=True, exist_ok=True)
+    for src in sorted(cached.glob("*.csv.gz")):
+        with gzip.open(src, "rb") as f, open(here / "eval" / "methods" / src.name[:-3], "wb") as g:
+            shutil.copyfileobj(f, g)
+    for meta in sorted(cached.glob("*.json")):
+        key = json.loads(meta.read_text())
+        if any(meta.name.startswith(f"{m}-") for m in grpo):
+            key["adapter_mtime"] = None  # its adapter stays behind; evaluate_method reuses the rows without it
+        (here / "eval" / "methods" / meta.name).write_text(json.dumps(key))
+    (here / "eval" / "methods" / "restored.json").write_text(json.dumps(grpo))
+    _restore_times(here, kept)
+    print(f"[{time.strftime('%H:%M:%S')}] {here.name}: {', '.join(grpo)} trained and evaluated in an earlier sitting; "
+          f"their rows restored from {kept}; 01 and 03 run again for the rest", flush=True)
+    return False
+
+
+def _restore_times(here: Path, kept: Path) -> None:
+    """The record's stage times, so the sweep's printed total still counts what earlier sittings spent."""
+    (here / "done").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(kept / "done" / "times.csv", here / "done" / "times.csv")
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _same_sft(here: Path, kept: Path) -> None:
+    """After 03 ran again for a partly restored seed: is its adapter the one the restored variants started from?"""
+    want = kept / "sft_adapter.sha256"
+    weights = here / "sft" / "adapter" / "adapter_model.safetensors"
+    if not want.exists() or not weights.exists():
+        return
+    same = _sha256(weights) == want.read_text().strip()
+    (here / "done" / "sft_rerun.json").write_text(json.dumps({"identical_to_record": same}))
+    print(f"{here.name}: SFT trained again is {'bit-identical to' if same else 'NOT identical to (numerics differ)'} "
+          f"the SFT the restored variants started from", flush=True)
 
 
 def parse_grid(items: list[str]) -> dict:

@@ -52,9 +52,16 @@ class Run:
         return self.root / method / "adapter"
 
     def methods(self) -> list[str]:
-        """base, then sft and every grpo-<variant> whose adapter exists here."""
+        """base, then sft and every grpo-<variant> whose adapter exists here or whose evaluation was restored."""
         found = ["sft"] * (self.sft / "adapter").exists()
-        return ["base"] + found + sorted(p.parent.name for p in self.root.glob("grpo-*/adapter"))
+        grpo = {p.parent.name for p in self.root.glob("grpo-*/adapter")} | set(self.restored())
+        return ["base"] + found + sorted(grpo)
+
+    def restored(self) -> list[str]:
+        """Methods trained in an earlier sitting whose evaluation rows a committed sweep record put back here
+        (runner.restore_seed): their adapters are gone, their rows in eval/methods/ stand for them."""
+        path = self.eval / "methods" / "restored.json"
+        return json.loads(path.read_text()) if path.exists() else []
 
     def done_path(self, stage: str) -> Path:
         return self.root / "done" / f"{stage}.json"

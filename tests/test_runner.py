@@ -284,3 +284,60 @@ def test_a_sweeps_time_is_summed_over_its_sittings(tmp_path):
     assert sorted(zip(t.run, t.stage)) == [("seed-0", "03_sft"), ("seed-0", "04_grpo_welfare-linear"), ("seed-1", "03_sft")]
     assert t.seconds.sum() == 700 + 1000 + 720 and t.peak_gib.max() == 7.25
     assert runs.Run(root / "seed-0").is_done("04_grpo_welfare-linear", {"seed": 0})  # times do not touch the markers
+
+
+def test_a_seed_stopped_midway_keeps_its_evaluated_variants_and_trains_only_the_rest(monkeypatch, tmp_path):
+    import json
+    import shutil
+
+    from gtalign_lite import evaluate as ev
+
+    monkeypatch.setattr(runner, "FIGURES", tmp_path / "figures")
+    root = tmp_path / "runs" / "cpu-sweep"
+    point = {"seed": 1, "run_dir": str(root / "seed-1")}
+    variants = ["cobb_douglas", "linear", "llm", "user"]
+    stages = runner.seed_stages("smoke", point, {**point, "reward_variant": "cobb_douglas", "sweep_dir": str(root)},
+                                variants)
+    # a session ended after training and evaluating cobb_douglas and linear for seed 1
+    here, kept = root / "seed-1", tmp_path / "figures" / "cpu-sweep" / "seed-1"
+    for i, stage in enumerate(["01_data", "03_sft", "04_grpo_welfare-cobb_douglas", "04_grpo_welfare-linear"]):
+        runs.Run(here).mark_done(stage, stages[stage], 10 * (i + 1), 1.0)
+    (here / "sft" / "adapter").mkdir(parents=True)
+    (here / "sft" / "adapter" / "adapter_model.safetensors").write_bytes(b"sft weights")
+    (here / "eval" / "methods").mkdir(parents=True)
+    key = {"ids": ["a", "b"], "seed": 1, "variant": "cobb_douglas", "max_new_tokens": 32, "dtype": "auto"}
+    for m, w in [("base", 0.0), ("sft", 0.5), ("grpo-cobb_douglas", 0.625), ("grpo-linear", 0.75)]:
+        (here / "eval" / "methods" / f"{m}-suite.csv").write_text(f"method,seed,id,welfare\n{m},1,a,{w}\n{m},1,b,{w}\n")
+        (here / "eval" / "methods" / f"{m}-suite.json").write_text(json.dumps({**key, "adapter_mtime": 1.5}))
+    runner.keep_seed(here, kept, finished=False)
+    assert (kept / "eval" / "methods" / "grpo-linear-suite.csv.gz").exists() and not (kept / "per_item.csv.gz").exists()
+
+    shutil.rmtree(tmp_path / "runs")  # the next session: a fresh checkout with the record committed
+    calls = []
+
+    def fake_run(profile, run_dir, only, overrides, **kw):
+        calls.append((tuple(only), overrides.get("reward_variant")))
+        if "03_sft" in only:  # SFT trained again, to the same weights
+            (here / "sft" / "adapter").mkdir(parents=True)
+            (here / "sft" / "adapter" / "adapter_model.safetensors").write_bytes(b"sft weights")
+        return [(only[0], 60.0, 1.0)]
+
+    monkeypatch.setattr(runner, "run", fake_run)
+    runner.sweep("smoke", runner.parse_grid(["reward_variant=" + ",".join(variants), "seed=1"]), root)
+    assert calls == [(("01_data", "03_sft"), None), (("04_grpo_welfare",), "llm"), (("05_evaluation",), "cobb_douglas"),
+                     (("04_grpo_welfare",), "user"), (("05_evaluation", "06_pricing_adaptation"), "cobb_douglas")]
+    folder = runs.Run(here)
+    assert folder.restored() == ["grpo-cobb_douglas", "grpo-linear"]
+    assert folder.methods() == ["base", "sft", "grpo-cobb_douglas", "grpo-linear"]  # no adapters: the fake trained none
+    assert json.loads((here / "done" / "sft_rerun.json").read_text()) == {"identical_to_record": True}
+    assert runs.stage_times(root).seconds.sum() == 10 + 20 + 30 + 40  # the earlier session's stages still count
+
+    def no_model(adapter):
+        raise AssertionError("a restored method must not be generated again")
+
+    P = {"seed": 1, "reward_variant": "cobb_douglas", "eval_max_new_tokens": 32, "gen_dtype": "auto"}
+    items = [{"uid": "a"}, {"uid": "b"}]
+    rows = ev.evaluate_method(folder, "grpo-linear", items, None, P, no_model)
+    assert rows.welfare.tolist() == [0.75, 0.75]
+    with pytest.raises(RuntimeError, match="--fresh"):  # other items: the rows do not stand for them, and no adapter
+        ev.evaluate_method(folder, "grpo-linear", [{"uid": "a"}, {"uid": "c"}], None, P, no_model)
