@@ -1,0 +1,76 @@
+"""Print the README's sweep tables (Markdown) from a committed sweep folder, so every number there is read off a CSV.
+
+    python scripts/sweep_report.py figures/cpu-sweep
+"""
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from gtalign_lite.evaluate import markdown
+from gtalign_lite.runs import stage_times
+
+FOCUS = "grpo-cobb_douglas"
+HEADLINE = ["format_rate", "action_acc", "da_on_dq", "cq_on_vq", "win_win", "answer", "U", "L", "W",
+            "response_tokens", "reasoning_tokens", "judge_fail_rate"]
+
+
+def with_interval(table: pd.DataFrame, name: str, digits: int = 3) -> pd.Series:
+    """'point [lo, hi]' strings of one figure."""
+    f = f"{{:.{digits}f}}"
+    return table.apply(lambda r: f"{f.format(r[name])} [{f.format(r[name + '_lo'])}, {f.format(r[name + '_hi'])}]",
+                       axis=1)
+
+
+def main(folder: Path):
+    pooled = pd.read_csv(folder / "sweep_aggregate.csv")
+    suite = pooled[pooled.eval_set == "suite"].set_index("method")
+    seeds = sorted({s for ss in suite.seeds.astype(str) for s in ss.split(",")})
+    print(f"## Pooled over seeds {', '.join(seeds)} (sweep_aggregate.csv, suite items, 95% bootstrap intervals)\n")
+    print(markdown(pd.DataFrame({"n": suite.n, **{m: with_interval(suite, m) for m in HEADLINE}})))
+
+    per_seed = pd.read_csv(folder / "sweep_aggregate_per_seed.csv")
+    w = per_seed[per_seed.eval_set == "suite"].pivot(index="method", columns="seed", values="W").round(3)
+    print("\n## W per seed (sweep_aggregate_per_seed.csv)\n")
+    print(markdown(w.rename(columns=lambda s: f"seed {s}")))
+
+    paired = pd.read_csv(folder / "sweep_paired.csv")
+    paired = paired[(paired.eval_set == "suite") & (paired.a == FOCUS)]
+    cells = paired.assign(cell=[f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}] p={p:.3f}" for d, lo, hi, p in
+                                zip(paired.mean_diff, paired.lo, paired.hi, paired.p_value)])
+    print(f"\n## {FOCUS} minus each method on the same items (sweep_paired.csv, paired permutation test)\n")
+    table = cells.pivot(index="b", columns="metric", values="cell")
+    table["pairs"] = paired.groupby("b").n_pairs.first()
+    print(markdown(table))
+
+    pareto = pd.read_csv(folder / "sweep_pareto_vs.csv")
+    pareto = pareto[pareto.eval_set == "suite"]
+    rows = []
+    for opponent, d in pareto.groupby("opponent", sort=False):
+        me, other = d.set_index("method").loc[FOCUS], d.set_index("method").loc[opponent]
+        rows.append({"opponent": opponent, "items": int(me.n_items), "dominates": int(me.dominates),
+                     "dominated_by": int(me.dominated_by), "eps_coverage": f"{me.eps_coverage:.3f} vs {other.eps_coverage:.3f}",
+                     "hypervolume": f"{me.hypervolume:.3f} vs {other.hypervolume:.3f}"})
+    print(f"\n## Pareto: {FOCUS} against each method alone (sweep_pareto_vs.csv)\n")
+    print(markdown(pd.DataFrame(rows).set_index("opponent")))
+
+    print("\n## Signal per seed (seed-N/sft_sampled_format.json, seed-N/grpo_<variant>_signal.json)\n")
+    rows = []
+    for seed_dir in sorted(folder.glob("seed-*")):
+        sampled = json.loads((seed_dir / "sft_sampled_format.json").read_text())
+        for sig in sorted(seed_dir.glob("grpo_*_signal.json")):
+            s = json.loads(sig.read_text())
+            rows.append({"seed": seed_dir.name, "variant": sig.stem[5:-7], "SFT well formed": sampled["well_formed_and_closed"],
+                         "zero-std groups": s["zero_std_groups"], "clipped": round(s["clipped"], 4),
+                         "W first third": round(s["welfare_first_third"], 3), "W last third": round(s["welfare_last_third"], 3)})
+    print(markdown(pd.DataFrame(rows).set_index("seed")))
+
+    times = stage_times(folder)  # the committed records' done/times.csv
+    stopped = times.stage.str.endswith(":interrupted")
+    print(f"\nsweep time over every sitting: {times.seconds.sum():.0f} s ({times.seconds.sum() / 3600:.2f} h), "
+          f"{stopped.sum()} stopped part(s) of {times.seconds[stopped].sum():.0f} s, peak {times.peak_gib.max():.2f} GiB")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "figures/cpu-sweep"))
