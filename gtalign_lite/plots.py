@@ -54,12 +54,13 @@ def curves(log: pd.DataFrame, columns: dict, title: str, path=None, ncols: int =
     return _save(fig, path)
 
 
-def action_shares(df: pd.DataFrame, path=None):
-    """Share of chosen actions (DA/CQ/AQ, or none) by the item's true question type, one panel per method."""
+def action_shares(df: pd.DataFrame, path=None, row: str | None = None):
+    """Share of chosen actions (DA/CQ/AQ, or none) by the item's true question type, one panel per method (and
+    one row of panels per value of `row`, e.g. seed, when given)."""
     d = df.assign(chosen=df["chosen_action"].fillna("none"))
     g = sns.displot(data=d, x="chosen", hue="question_type", col="method", multiple="dodge", stat="probability",
                     common_norm=False, shrink=0.8, discrete=True, height=3, aspect=1.1,
-                    col_order=list(dict.fromkeys(d["method"])))
+                    col_order=list(dict.fromkeys(d["method"])), row=row)
     g.set_axis_labels("chosen action", "share")
     return _save(g.figure, path)
 
@@ -78,20 +79,33 @@ def type_confusion(df: pd.DataFrame, path=None):
     return _save(fig, path)
 
 
-def methods_plane(summary: pd.DataFrame, path=None, title: str = "Methods in the (U, L) plane"):
-    """Mean (U, L) of each method, with 95% interval bars when the table has U_lo..L_hi, and the front of
-    non-dominated methods."""
+def methods_plane(summary: pd.DataFrame, path=None, title: str = "Methods in the (U, L) plane",
+                  per_seed: pd.DataFrame | None = None):
+    """Mean (U, L) of each method with 95% interval bars and the front of non-dominated methods; a second panel
+    zooms on the methods away from the origin (an untrained model at (0, 0) squeezes them into a corner), with
+    each seed's mean as a small mark when per_seed (columns method, seed, U, L) is given."""
     s = summary.reset_index()
-    fig, ax = plt.subplots(figsize=(5.5, 4.3))
-    if {"U_lo", "U_hi", "L_lo", "L_hi"} <= set(s.columns):
-        ax.errorbar(s.U, s.L, xerr=[s.U - s.U_lo, s.U_hi - s.U], yerr=[s.L - s.L_lo, s.L_hi - s.L], fmt="none",
-                    ecolor="grey", elinewidth=1, capsize=3, zorder=1)
-    sns.scatterplot(data=s, x="U", y="L", hue="method", s=120, ax=ax, zorder=2)
-    pts = list(zip(s.U, s.L))
-    front = sorted(p for p in pts if not any(dominates(q, p) for q in pts))
-    ax.plot([p[0] for p in front], [p[1] for p in front], "--", color="grey", label="front")
-    ax.set(xlabel="user utility U", ylabel="LLM utility L", title=title)
-    ax.legend(fontsize=8)
+    away = s[(s.U + s.L) > 0.05]
+    zoom = 0 < len(away) < len(s)
+    fig, axes = plt.subplots(1, 2 if zoom else 1, figsize=(11 if zoom else 5.5, 4.3), squeeze=False)
+    for ax, d, full in zip(axes[0], [s, away], [True, False]):
+        if {"U_lo", "U_hi", "L_lo", "L_hi"} <= set(d.columns):
+            ax.errorbar(d.U, d.L, xerr=[d.U - d.U_lo, d.U_hi - d.U], yerr=[d.L - d.L_lo, d.L_hi - d.L], fmt="none",
+                        ecolor="grey", elinewidth=1, capsize=3, zorder=1)
+        sns.scatterplot(data=d, x="U", y="L", hue="method", hue_order=list(s.method), s=120, ax=ax, zorder=2,
+                        legend=full)
+        if not full and per_seed is not None:
+            seeds = per_seed[per_seed.method.isin(d.method)]
+            sns.scatterplot(data=seeds, x="U", y="L", hue="method", hue_order=list(s.method), marker="X", s=40,
+                            alpha=0.6, ax=ax, zorder=2, legend=False)
+            ax.set_title("zoom; x: each seed's mean")
+        pts = list(zip(d.U, d.L))
+        front = sorted(p for p in pts if not any(dominates(q, p) for q in pts))
+        ax.plot([p[0] for p in front], [p[1] for p in front], "--", color="grey", label="front" if full else None)
+        ax.set(xlabel="user utility U", ylabel="LLM utility L")
+    axes[0][0].set_title(title)
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
     return _save(fig, path)
 
 
