@@ -1,6 +1,8 @@
 """The committed cpu run (figures/cpu/, written by the runner from runs/cpu): every method and seed present, every
 figure inside its interval, and the GRPO signal figures issue 10 sets as the bar (read before the run was made)."""
+import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -79,3 +81,22 @@ def test_every_sweep_run_had_a_learning_signal_and_a_pareto_row_per_baseline():
 def test_the_committed_sweep_has_all_three_seeds():
     per_seed = pd.read_csv(SWEEP / "sweep_aggregate_per_seed.csv")
     assert sorted(set(per_seed.seed)) == list(SWEEP_SEEDS)
+
+
+def test_the_readme_sweep_tables_are_what_the_report_reads_off_the_committed_csvs(capsys):
+    """Every data row of the README's sweep tables (between its sweep-report markers) is printed, as is, by
+    scripts/sweep_report.py from figures/cpu-sweep: a README left behind by a re-run sweep fails here."""
+    spec = importlib.util.spec_from_file_location("sweep_report", SWEEP.parents[1] / "scripts" / "sweep_report.py")
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    report.main(SWEEP)
+    printed = capsys.readouterr().out
+    readme = (SWEEP.parents[1] / "README.md").read_text()
+    part = readme[readme.index("<!-- sweep-report"):readme.index("<!-- end of sweep-report -->")].splitlines()
+    rows = [line for i, line in enumerate(part) if line.startswith("| ") and not line.startswith("|---")
+            and not (i + 1 < len(part) and part[i + 1].startswith("|---"))]  # the header rows are reworded
+    assert len(rows) >= 40, f"expected the seven sweep tables, found {len(rows)} rows"
+    missing = [row for row in rows if row not in printed.splitlines()]
+    assert not missing, f"README rows not in `python scripts/sweep_report.py figures/cpu-sweep`: {missing}"
+    total = re.search(r"every sitting: (\d+ s \([\d.]+ h\))", printed).group(1)
+    assert total in readme, f"the README's sweep time is not the records' {total}"
