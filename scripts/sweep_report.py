@@ -37,6 +37,7 @@ def pricing_summary(own: pd.DataFrame, seed: str) -> dict:
 
 
 def main(folder: Path):
+    seed_dirs = sorted(folder.glob("seed-*"))
     pooled = pd.read_csv(folder / "sweep_aggregate.csv")
     suite = pooled[pooled.eval_set == "suite"].set_index("method")
     seeds = sorted({s for ss in suite.seeds.astype(str) for s in ss.split(",")})
@@ -48,10 +49,11 @@ def main(folder: Path):
     print("\n## W per seed (sweep_aggregate_per_seed.csv)\n")
     print(markdown(w.rename(columns=lambda s: f"seed {s}")))
     acts = per_seed[per_seed.eval_set == "suite"].pivot(index="method", columns="seed", values=["da_on_dq", "cq_on_vq"])
+    per_seed_seeds = sorted(per_seed.seed.unique())
     print("\n## Direct answers on clear (DQ) and clarifying questions on vague (VQ) requests, per seed "
           "(sweep_aggregate_per_seed.csv)\n")
     print(markdown(acts.apply(lambda r: pd.Series({f"seed {s}": f"{r['da_on_dq', s]:.2f} / {r['cq_on_vq', s]:.2f}"
-                                                    for s in sorted(per_seed.seed.unique())}), axis=1)))
+                                                    for s in per_seed_seeds}), axis=1)))
 
     paired = pd.read_csv(folder / "sweep_paired.csv")
     paired = paired[(paired.eval_set == "suite") & (paired.a == FOCUS)]
@@ -75,26 +77,25 @@ def main(folder: Path):
 
     print("\n## Signal per seed (seed-N/sft_sampled_format.json, seed-N/grpo_<variant>_signal.json)\n")
     rows = []
-    for seed_dir in sorted(folder.glob("seed-*")):
+    for seed_dir in seed_dirs:
         sampled = json.loads((seed_dir / "sft_sampled_format.json").read_text())
         for sig in sorted(seed_dir.glob("grpo_*_signal.json")):
             s = json.loads(sig.read_text())
-            rows.append({"seed": seed_dir.name, "variant": sig.stem[5:-7], "SFT well formed": round(sampled["well_formed_and_closed"], 3),
+            rows.append({"seed": seed_dir.name, "variant": sig.stem.removeprefix("grpo_").removesuffix("_signal"), "SFT well formed": round(sampled["well_formed_and_closed"], 3),
                          "zero-std groups": round(s["zero_std_groups"], 3), "clipped": round(s["clipped"], 4),
                          "W first third": round(s["welfare_first_third"], 3), "W last third": round(s["welfare_last_third"], 3)})
     print(markdown(pd.DataFrame(rows).set_index("seed")))
 
     print("\n## Pricing on the trained model per seed (seed-N/pricing_on_model.csv, welfare rule)\n")
     print(markdown(pd.DataFrame([pricing_summary(pd.read_csv(d / "pricing_on_model.csv"), d.name)
-                                 for d in sorted(folder.glob("seed-*"))]).set_index("seed")))
+                                 for d in seed_dirs]).set_index("seed")))
 
     times = stage_times(folder)  # the committed records' done/times.csv
     stopped = times.stage.str.endswith(":interrupted")
     print(f"\nsweep time over every sitting: {times.seconds.sum():.0f} s ({times.seconds.sum() / 3600:.2f} h), "
           f"{stopped.sum()} stopped part(s) of {times.seconds[stopped].sum():.0f} s, peak {times.peak_gib.max():.2f} GiB")
-    for seed_dir in sorted(folder.glob("seed-*")):
-        t = pd.read_csv(seed_dir / "done" / "times.csv")
-        print(f"  {seed_dir.name}: {t.seconds.sum():.0f} s; " + ", ".join(f"{n} {v:.0f}" for n, v in zip(t.stage, t.seconds)))
+    for run, t in times.groupby("run", sort=True):
+        print(f"  {run}: {t.seconds.sum():.0f} s; " + ", ".join(f"{n} {v:.0f}" for n, v in zip(t.stage, t.seconds)))
 
 
 if __name__ == "__main__":
