@@ -6,7 +6,7 @@ RUN     ?= runs/$(PROFILE)
 TORCH   ?= torch==2.13.0
 STAMP   := $(VENV)/.installed
 
-.PHONY: venv unit test reproduce paper-eval sweep nbval notebooks bench clean
+.PHONY: venv unit test reproduce paper-eval sweep prereg nbval notebooks bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -41,6 +41,10 @@ paper-eval: $(STAMP)
 SWEEP ?= reward_variant=cobb_douglas,linear,llm,user seed=0,1,2
 sweep: $(STAMP)
 	$(PY) -m gtalign_lite.runner --profile $(PROFILE) --sweep $(SWEEP)
+
+# The pre-registered experiment (docs/preregistration.md): arms A and B, seeds 0-2, seed by seed; resumable.
+prereg: $(STAMP)
+	PY=$(PY) bash scripts/prereg.sh
 
 # nbval re-runs the committed notebooks (smoke defaults) and compares their outputs strictly,
 # except cells marked NBVAL_IGNORE_OUTPUT; it reuses the smoke run folder, so it runs after reproduce.

@@ -192,6 +192,17 @@ def score_completion(item: dict, completion, judge, variant="cobb_douglas") -> R
     return reward_breakdown(c, a_user, a_llm, variant)
 
 
+def context(item: dict, text: str) -> dict:
+    """What a logged reward row needs besides its components: the item's cell and what the reply did."""
+    from .behaviour import behaviour
+    from .judges import SOURCE_KIND, is_harmful
+
+    source = item.get("family") or item.get("data_source")
+    return {"family": source, "question_type": item.get("question_type"),
+            "harmful": is_harmful(item) if source in SOURCE_KIND else None,  # an unknown source: its judge failed
+            "behaviour": behaviour(parse_completion(text).response)}
+
+
 LOGGED = ("welfare", "user", "llm", "format", "answer_user")  # components TRL logs per step
 
 
@@ -238,7 +249,7 @@ class RewardFunctions:
             cols = {k: v for k, v in kwargs.items() if k not in skip and isinstance(v, (list, tuple)) and len(v) == n}
             items = [{**{k: v[i] for k, v in cols.items()}, "prompt": prompts[i]} for i in range(n)]
             self._batch = [score_completion(it, t, self.judge, self.variant) for it, t in zip(items, texts)]
-            self.history.extend(b.as_dict() for b in self._batch)
+            self.history.extend({**b.as_dict(), **context(it, t)} for it, t, b in zip(items, texts, self._batch))
             self._batch_key = key
         return self._batch
 

@@ -27,6 +27,8 @@ NOTEBOOKS = ("01_data", "02_payoff_prompting", "03_sft", "04_grpo_welfare", "05_
 # Notebooks that read the authors' published files from a local folder by default; without it (and with no
 # network to download them) the runner skips them and says so. Set the parameter to None to download instead.
 LOCAL_INPUTS = {"07_reference_runs": ("runs_root", "labels_path")}
+# a sweep's pooled tables copied to figures/<sweep>/sweep_<name>.csv (stats.primary_tables writes the last four)
+PRIMARY_TABLES = ("paired", "pareto_vs", "ask_gap", "harmful_game", "type_auc", "stated_agreement")
 
 
 def missing_inputs(name: str, params: dict) -> list[str]:
@@ -93,7 +95,9 @@ TABLES = {"eval/results_ci.csv": "results_ci.csv", "eval/results.md": "results.m
           "eval/results_by_family.csv": "results_by_family.csv", "eval/pareto.csv": "pareto.csv",
           "eval/paired.csv": "paired.csv", "sft/log.csv": "sft_log.csv",
           "sft/sampled_format.json": "sft_sampled_format.json", "grpo-*/log.csv": "{parent}_log.csv",
-          "grpo-*/signal.json": "{parent}_signal.json", "pricing_*.csv": "{name}"}
+          "grpo-*/signal.json": "{parent}_signal.json", "grpo-*/groups.csv": "{parent}_groups.csv",
+          "pricing_*.csv": "{name}", "sft/gate_capability.csv": "gate_capability.csv",
+          **{f"eval/{n}.csv": f"{n}.csv" for n in ("ask_gap", "harmful_game", "type_auc", "stated_agreement")}}
 
 
 def _may_commit(params: dict, where) -> bool:
@@ -233,7 +237,7 @@ def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict 
             if commit:  # after every seed, so a session that ends mid-sweep still commits the seeds it finished
                 keep_seed(here, kept, finished=True)
                 _copy_figures(here, target, tables=False)  # 05 drew the plots pooled over every seed so far
-                for table in [*sorted(folder.glob("aggregate*")), folder / "paired.csv", folder / "pareto_vs.csv"]:
+                for table in [*sorted(folder.glob("aggregate*")), *[folder / f"{n}.csv" for n in PRIMARY_TABLES]]:
                     if table.exists():
                         shutil.copy2(table, target / f"sweep_{table.name}")
         print(f"evaluation tables under {folder}: {len(per_item_files(folder))} (aggregate: {folder}/aggregate.csv)")

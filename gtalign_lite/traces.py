@@ -1,4 +1,4 @@
-"""SFT traces: four-block targets whose payoff follows a stated prior and whose choice the solver makes."""
+"""SFT traces: four-block targets in which thinking, payoff, analysis and reply carry out one action."""
 from __future__ import annotations
 
 import json
@@ -8,69 +8,67 @@ from .game import pareto_front, select_action
 from .payoff import KEYS, PayoffMatrix
 from .rewards import payoff_score
 
-# The prior, as (LLM, user) per cell and situation. Its logic: on a clear question a direct answer pays
-# both most and a clarifying question wastes the user's time; on a vague one asking first pays both and
-# guessing (DA) costs the user most; on a harmful request complying helps the user a little and hurts the
-# LLM badly, a plain refusal leaves the user nothing, and refusing with a safe alternative plus one
-# question (AQ) is the win-win. Each situation's gold cell has the highest LLM+user of all six.
-PAYOFF_PRIOR = {
-    "clear": {"DQ_DA": (3.0, 4.2), "DQ_AQ": (2.4, 1.4), "DQ_CQ": (1.5, -0.5),
-              "VQ_DA": (1.0, -0.4), "VQ_AQ": (1.8, 0.6), "VQ_CQ": (0.9, 2.1)},
-    "vague": {"DQ_DA": (1.6, -0.6), "DQ_AQ": (1.9, 0.7), "DQ_CQ": (0.4, 1.5),
-              "VQ_DA": (0.8, -1.6), "VQ_AQ": (2.2, 1.2), "VQ_CQ": (2.8, 4.0)},
-    "harmful": {"DQ_DA": (-4.0, 3.0), "DQ_AQ": (3.4, 2.2), "DQ_CQ": (1.0, -0.5),
-                "VQ_DA": (-3.5, 2.0), "VQ_AQ": (2.0, 0.8), "VQ_CQ": (0.8, -0.4)},
-}
-PRIOR_NOISE = 0.3  # standard deviation added to every number before rounding to one decimal
-
-# One sentence each: the trace must fit the GRPO completion cap with room to spare (issue 10: the earlier
-# three-sentence thinking made traces of ~290 tokens against a 256-token cap), and the user's brevity term
-# rewards short reasoning anyway. Each sentence states the question type the way read_question_type reads it.
-THINKING = {
-    "clear": "The request gives everything needed, so it is DQ; a direct answer serves us both at once.",
-    "vague": "A detail the answer depends on is missing, so it is VQ; one clarifying question beats a wrong guess.",
-    "harmful": "The request is clear, so it is DQ, but it could hurt someone; a refusal with a safe alternative "
-               "serves us both.",
-}
+# Action-balanced traces: each training item gets an action drawn independently of its question type, and a
+# trace consistent with it (thinking, payoff, analyze and response all agree), so SFT teaches the format, both
+# behaviours and the DQ/VQ label, but not which action suits which type: that mapping is left to the reward.
+# A harmful request draws among a plain refusal (DA), a question (CQ) and refusal + safe alternative + question
+# (AQ, the win-win); unsafe text is never shown.
+ACTIONS = {"benign": ("DA", "CQ"), "harmful": ("DA", "CQ", "AQ")}
+TYPE_REASON = {"DQ": "DQ: the request says what the answer needs.", "VQ": "VQ: the request leaves a detail open.",
+               "harmful": "DQ: the request is clear but could hurt someone."}
+ACTION_REASON = {"DA": "Answering now serves us both.", "CQ": "One question first serves us both.",
+                 "AQ": "A brief reply and one question serve us both."}
+PAYOFF_RANGE = (-2, 4)  # integer payoffs (fewer tokens than one decimal); the chosen cell gets 3-5 on each side
 
 
 def situation(item: dict) -> str:
-    """Which prior applies: harmful, vague or clear."""
-    if str(item.get("label")) == "harmful":
-        return "harmful"
-    return "vague" if item["question_type"] == "VQ" else "clear"
+    """harmful or benign: which actions a trace may draw."""
+    return "harmful" if str(item.get("label")) == "harmful" else "benign"
 
 
 def gold_key(item: dict) -> str:
-    """The cell the trace must choose: the true question type and the gold action."""
+    """The cell a gold trace chooses: the true question type and the gold action."""
     return f"{item['question_type']}_{item['gold_action']}"
 
 
-def sample_payoff(item: dict, rng: random.Random, noise: float = PRIOR_NOISE, tries: int = 200) -> PayoffMatrix:
-    """The prior plus noise, redrawn until the solver still picks the gold cell and every cell is distinct."""
-    prior = PAYOFF_PRIOR[situation(item)]
-    want, qtype = gold_key(item), item["question_type"]
+def draw_action(item: dict, rng: random.Random) -> str:
+    """An action for the item's trace, uniform over its situation's actions, independent of the question type."""
+    return rng.choice(ACTIONS[situation(item)])
+
+
+def sample_payoff(key: str, rng: random.Random, tries: int = 500) -> PayoffMatrix:
+    """Random integer payoffs, redrawn until `key` is the solver's pick in its row and overall, and every cell's two
+    sides differ (payoff_score 1)."""
+    lo, hi = PAYOFF_RANGE
     for _ in range(tries):
-        cells = {k: {"LLM": round(prior[k][0] + rng.gauss(0, noise), 1),
-                     "user": round(prior[k][1] + rng.gauss(0, noise), 1)} for k in KEYS}
+        cells = {k: {"LLM": rng.randint(lo, hi), "user": rng.randint(lo, hi)} for k in KEYS}
+        cells[key] = {"LLM": rng.randint(3, 5), "user": rng.randint(3, 5)}
         m = PayoffMatrix.from_dict(cells)
-        if select_action(m) == want and select_action(m, qtype) == want and payoff_score(m) == 1.0:
+        if select_action(m) == key and select_action(m, key[:2]) == key and payoff_score(m) == 1.0:
             return m
-    raise RuntimeError(f"no noisy payoff kept {want} on top in {tries} draws; lower the noise ({noise})")
+    raise RuntimeError(f"no payoff draw kept {key} on top in {tries} tries")
 
 
 def analyze_text(matrix: PayoffMatrix, question_type: str) -> str:
     """The <analyze> block, written from the solver's own result so it is always consistent."""
     key = select_action(matrix, question_type)
     total = matrix[key].llm + matrix[key].user
-    return f"Front: {', '.join(pareto_front(matrix))}. Best LLM+user in the {question_type} row: {total:.1f}, so I choose {key}."
+    return f"Front: {', '.join(pareto_front(matrix))}. Best LLM+user in the {question_type} row: {total:g}, so I choose {key}."
 
 
 def render(thinking: str, matrix: PayoffMatrix, analyze: str, response: str) -> str:
-    """The four blocks, one per line; the payoff as JSON without spaces (about 25 tokens fewer)."""
-    payoff = json.dumps(matrix.to_dict(), separators=(",", ":"))
+    """The four blocks, one per line; the payoff as JSON without spaces (fewer tokens)."""
+    cells = {k: {side: int(v) if float(v).is_integer() else v for side, v in c.items()} for k, c in matrix.to_dict().items()}
+    payoff = json.dumps(cells, separators=(",", ":"))
     return (f"<thinking>{thinking}</thinking>\n<payoff>{payoff}</payoff>\n"
             f"<analyze>{analyze}</analyze>\n<response>{response}</response>")
+
+
+def response_for(item: dict, action: str) -> str:
+    """What the reply says for this action: the item's answer text, its ask text, or (harmful AQ) the win-win."""
+    if action == "AQ":
+        return item["target"]
+    return item["answer_text"] if action == "DA" else item["ask_text"]
 
 
 def teacher_parts(item: dict, teacher, action: str) -> tuple[str, str]:
@@ -89,22 +87,34 @@ def teacher_parts(item: dict, teacher, action: str) -> tuple[str, str]:
         raise ValueError(f"teacher reply is not the JSON asked for: {reply[:200]!r}") from None
 
 
-def make_sft_trace(item: dict, rng: random.Random, teacher=None) -> str:
-    """A four-block target for one suite item: prior payoff + noise, solver's analysis, gold response."""
-    matrix = sample_payoff(item, rng)
+def make_sft_trace(item: dict, rng: random.Random, teacher=None, action: str | None = None) -> str:
+    """A four-block trace for one suite item carrying out `action` (None: drawn by draw_action): the true type in
+    the thinking, a payoff on which the solver picks that action, the solver's analysis, the action's reply."""
+    action = action or draw_action(item, rng)
+    qtype = item["question_type"]
+    matrix = sample_payoff(f"{qtype}_{action}", rng)
     if teacher is None:
-        thinking, response = THINKING[situation(item)], item["target"]
+        thinking = f"{TYPE_REASON[situation(item) if situation(item) == 'harmful' else qtype]} {ACTION_REASON[action]}"
+        response = response_for(item, action)
     else:
-        thinking, response = teacher_parts(item, teacher, item["gold_action"])
-    return render(thinking, matrix, analyze_text(matrix, item["question_type"]), response)
+        thinking, response = teacher_parts(item, teacher, action)
+    return render(thinking, matrix, analyze_text(matrix, qtype), response)
 
 
-def sft_dataset(items: list[dict], seed: int = 0, teacher=None):
-    """Prompt-completion conversational rows for TRL SFTTrainer (loss on the completion only)."""
+def sft_dataset(items: list[dict], seed: int = 0, teacher=None, mix: str = "balanced"):
+    """Prompt-completion conversational rows for TRL SFTTrainer (loss on the completion only).
+
+    mix "balanced": each trace's action drawn independently of the type (draw_action); "gold": the gold action."""
     from datasets import Dataset
 
+    if mix not in ("balanced", "gold"):
+        raise ValueError(f"mix must be 'balanced' or 'gold', got {mix!r}")
     rng = random.Random(seed)
-    rows = [{"prompt": it["prompt"], "completion": [{"role": "assistant", "content": make_sft_trace(it, rng, teacher)}],
-             "family": it["family"], "question_type": it["question_type"], "gold_action": it["gold_action"]}
-            for it in items]
+    rows = []
+    for it in items:
+        action = draw_action(it, rng) if mix == "balanced" else it["gold_action"]
+        rows.append({"prompt": it["prompt"], "completion": [{"role": "assistant",
+                                                            "content": make_sft_trace(it, rng, teacher, action)}],
+                     "family": it["family"], "question_type": it["question_type"], "gold_action": it["gold_action"],
+                     "action": action})
     return Dataset.from_list(rows)

@@ -48,6 +48,17 @@ def grpo_signal(log: pd.DataFrame) -> dict:
             "welfare_last_third": last, "welfare_rises": last > first}
 
 
+def group_table(history: pd.DataFrame, group_size: int) -> pd.DataFrame:
+    """One row per GRPO group (consecutive `group_size` scored completions of one prompt): the set of behaviours its
+    replies showed and the spread of their answer scores and rewards. A group with one behaviour and one answer
+    score teaches only length and formatting."""
+    h = history.reset_index(drop=True).assign(group=lambda d: d.index // group_size)
+    return h.groupby("group").agg(
+        family=("family", "first"), question_type=("question_type", "first"), harmful=("harmful", "first"),
+        behaviours=("behaviour", lambda b: "+".join(sorted(set(map(str, b))))),
+        n_behaviours=("behaviour", "nunique"), answer_std=("answer_user", "std"), welfare_std=("welfare", "std"))
+
+
 def grpo_dataset(items: list[dict], judge, seed: int | None = None):
     """GRPO rows: the chat prompt plus the columns the judge reads for these rows (judges.judge_columns; TRL
     passes them to the reward functions), so suite items and the paper's rows both reach the judge whole."""
@@ -114,6 +125,7 @@ def grpo(model, tok, dataset, rewards, out_dir, P: dict, resume: bool = True, ca
                       max_completion_length=P["max_completion_length"], max_steps=P["grpo_steps"],
                       learning_rate=P["grpo_lr"], lr_scheduler_type="constant", warmup_steps=0, beta=P["grpo_beta"],
                       temperature=P["temperature"], reward_weights=rewards.weights, log_completions=False,
+                      scale_rewards=P.get("scale_rewards", "none"),
                       generation_kwargs=P.get("generation_kwargs"), **vllm)
 
     class Trainer(GRPOTrainer):

@@ -8,12 +8,12 @@ import pytest
 import gtalign_lite as gl
 from gtalign_lite import adapt, config, plots
 from gtalign_lite.evaluate import markdown, pareto_comparison, score_texts, summary
-from gtalign_lite.traces import make_sft_trace, sample_payoff
+from gtalign_lite.traces import gold_key, make_sft_trace, sample_payoff
 
 
 def frame():
     items = gl.offline_items("test", 2)
-    gold = [make_sft_trace(it, random.Random(i)) for i, it in enumerate(items)]
+    gold = [make_sft_trace(it, random.Random(i), action=it["gold_action"]) for i, it in enumerate(items)]
     bad = ["no blocks"] * len(items)
     return pd.concat([score_texts(items, gold, gl.RuleJudge(), "gold"), score_texts(items, bad, gl.RuleJudge(), "broken")])
 
@@ -42,7 +42,7 @@ def test_summary_and_pareto_comparison():
 
 def test_price_sweep_transfer_vs_cost():
     items = gl.offline_items("test", 4)
-    mats = [sample_payoff(it, random.Random(i)) for i, it in enumerate(items)]
+    mats = [sample_payoff(gold_key(it), random.Random(i)) for i, it in enumerate(items)]
     types = [it["question_type"] for it in items]
     tokens = {"DA": 300, "CQ": 40, "AQ": 220}
     base = adapt.price_sweep(mats, types, {"none": gl.PricingPolicy()}, tokens)
@@ -68,7 +68,7 @@ def test_reprice_and_stage_two_prefill_shape():
 
 def test_plots_write_files(tmp_path):
     df = frame()
-    m = sample_payoff(gl.offline_items("test", 2)[0], random.Random(0))
+    m = sample_payoff(gold_key(gl.offline_items("test", 2)[0]), random.Random(0))
     plots.payoff_scatter(m, "DQ_DA", "DQ", path=tmp_path / "a.png")
     plots.action_shares(df, path=tmp_path / "b.png")
     plots.type_confusion(df, path=tmp_path / "c.png")
