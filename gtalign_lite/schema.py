@@ -67,7 +67,7 @@ SCHEMA = {
     "save_steps": Param(1, int, ("03_sft", "04_grpo_welfare"), "checkpoint every this many steps (resume)", False),
     "eval_max_new_tokens": Param(96, int, ("03_sft", "05_evaluation"), "token cap of greedy evaluation"),
     "eval_batch_size": Param(4, int, ("03_sft", "05_evaluation"), "prompts per generation batch", False),
-    "gen_dtype": Param("auto", ("auto", "float32", "bfloat16"), MODEL,
+    "gen_dtype": Param("auto", ("auto", "float32", "bfloat16", "float16"), MODEL,
                        "weights when generating; auto: bfloat16 where matmuls run it natively, else float32"),
     "start_from": Param("sft", ("sft", "base"), ("04_grpo_welfare",), "GRPO from the SFT adapter or a fresh LoRA"),
     "reward_variant": Param("cobb_douglas", "variants", ("04_grpo_welfare", "05_evaluation", "06_pricing_adaptation"),
