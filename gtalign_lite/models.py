@@ -160,16 +160,20 @@ def _load_transformers(path, p, device, lora, adapter):
     return model, tok
 
 
-VLLM_HINT = "pip install vllm==0.30.0"  # the newest vLLM that TRL 1.14.2 supports; it needs torch 2.13.0
+# the newest vLLM that TRL 1.14.2 supports, and the bitsandbytes plugin vLLM >= 0.28 needs for 4-bit models; vLLM
+# pins torch 2.13.0, so installing it replaces the runtime's torch (restart the runtime afterwards)
+VLLM_HINT = "python scripts/colab_install.py --vllm (vllm==0.30.0 vllm-bnb-plugin==0.0.3), then restart the runtime"
+_vllm_failed: list[str] = []  # why building a vLLM engine failed in this process (then rollouts use transformers)
 
 
 def vllm_available() -> bool:
-    """vLLM can run rollouts here: a CUDA GPU and the vllm package (found without importing it)."""
+    """vLLM can run rollouts here: a CUDA GPU, the vllm package (found without importing it), and no failed
+    engine build earlier in this process."""
     import importlib.util
 
     import torch
 
-    return torch.cuda.is_available() and importlib.util.find_spec("vllm") is not None
+    return torch.cuda.is_available() and importlib.util.find_spec("vllm") is not None and not _vllm_failed
 
 
 def _load_unsloth(path, p, lora, adapter, rollouts):
@@ -182,9 +186,22 @@ def _load_unsloth(path, p, lora, adapter, rollouts):
         print("Unsloth:", "vLLM engine for rollouts (fast_inference)" if fast else
               f"no vLLM, rollouts use transformers generate ({VLLM_HINT} for faster GRPO)", flush=True)
     extra = dict(fast_inference=True, max_lora_rank=p["lora_r"], gpu_memory_utilization=0.5) if fast else {}
-    model, tok = FastLanguageModel.from_pretrained(adapter or path, max_seq_length=p["max_seq_length"],
-                                                   load_in_4bit=p["load_in_4bit"], dtype=unsloth_dtype(p["dtype"]),
-                                                   **extra)
+    args = dict(max_seq_length=p["max_seq_length"], load_in_4bit=p["load_in_4bit"], dtype=unsloth_dtype(p["dtype"]))
+    try:
+        model, tok = FastLanguageModel.from_pretrained(adapter or path, **args, **extra)
+    except Exception as e:  # noqa: BLE001 (any vLLM failure: fall back, loudly; without vLLM, re-raise)
+        if not fast:
+            raise
+        _vllm_failed.append(f"{type(e).__name__}: {e}")
+        print(f"vLLM could not build its engine ({_vllm_failed[-1]}).\nFalling back: GRPO rollouts use transformers "
+              f"generate (slower). To use vLLM: {VLLM_HINT}.", flush=True)
+        import gc
+
+        import torch
+
+        gc.collect()
+        torch.cuda.empty_cache()  # what the failed engine had allocated
+        model, tok = FastLanguageModel.from_pretrained(adapter or path, **args)
     if lora and not adapter:
         model = FastLanguageModel.get_peft_model(model, r=p["lora_r"], lora_alpha=p["lora_alpha"],
                                                  lora_dropout=p["lora_dropout"], target_modules=LORA_TARGETS,
