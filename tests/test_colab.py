@@ -66,3 +66,19 @@ def test_script_runs_without_the_package(tmp_path):
     done = subprocess.run([sys.executable, "-I", str(ROOT / "scripts" / "colab_install.py"), "--dry-run"],
                           capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+
+
+def test_entry_notebook_runs_the_chain_in_one_kernel_and_resumes(tmp_path):
+    """00_colab off Colab: no install, no Drive; the runner runs 01 (smoke) into run_dir, and a second run skips it."""
+    import papermill as pm
+
+    run_dir = tmp_path / "run"
+    params = dict(profile="smoke", use_drive=True, run_dir=str(run_dir), only=["01_data"], save_steps=1,
+                  show_cell_output=False)
+    for attempt in ("first", "again"):
+        out = pm.execute_notebook(str(ROOT / "notebooks" / "00_colab.ipynb"), str(tmp_path / f"{attempt}.ipynb"),
+                                  parameters=params, kernel_name="python3", cwd=str(ROOT), progress_bar=False)
+        printed = "".join(o.get("text", "") for c in out.cells if c.cell_type == "code" for o in c.outputs)
+        assert f"run folder: {run_dir}" in printed
+    assert (run_dir / "data" / "train.jsonl").exists() and (run_dir / "notebooks" / "01_data.ipynb").exists()
+    assert "done before with these parameters, skipped" in printed  # the second run resumed instead of redoing
