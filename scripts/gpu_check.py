@@ -3,7 +3,7 @@
 step with fp16 forced (a T4's precision) and with bf16, vLLM rollouts when vllm is installed, peak GPU memory
 against a T4's 15 GB, and the time of a GRPO step. Under 10 minutes on one GPU.
 
-Run:  python scripts/gpu_check.py [--shape 3b|0.5b] [--tokenizer embedded|DIR|HUB_ID] [--out gpu_check.json]
+Run:  python scripts/gpu_check.py [--shape 3b|0.5b] [--tokenizer embedded|DIR|HUB_ID] [--out gpu_check.json] [--resolve]
       python scripts/gpu_check.py --cpu-smoke      (the same stages, tiny shapes, on a CPU: tests/test_gpu_check.py)
 Each stage is recorded (ok, error with traceback, or skipped with why) and the run goes on; exit code 1 if any
 stage failed. docs/gpu.md says how to read the output and how a T4 time is estimated from it.
@@ -67,8 +67,10 @@ class Check:
         return rec.get("result")
 
 
-def install_check(gpu: bool) -> dict:
-    """Versions of what the GPU path imports, the device, and pip's own consistency check."""
+def install_check(gpu: bool, resolve: bool = False) -> dict:
+    """Versions of what the GPU path imports, the device, and pip's own consistency check; with resolve (needs the
+    package index), whether the Colab install (scripts/colab_install.py) resolves here with this runtime's torch
+    and kernel packages kept (pip --dry-run)."""
     import importlib.metadata as md
 
     import torch
@@ -89,6 +91,18 @@ def install_check(gpu: bool) -> dict:
     pip = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
     out["pip_check"] = (pip.stdout + pip.stderr).strip()[-2000:]
     out["unsloth_importable"] = unsloth_error() is None
+    if resolve:
+        spec = importlib.util.spec_from_file_location("colab_install", ROOT / "scripts" / "colab_install.py")
+        ci = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(ci)
+        keep = ci._one("\n".join(ci.kept()))
+        for i, cmd in enumerate(ci.commands(importlib.util.find_spec("vllm") is not None, keep)):
+            cmd.insert(cmd.index("install") + 1, "--dry-run")
+            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+            lines = [ln for ln in (done.stdout + done.stderr).splitlines() if "WARNING: Location" not in ln]
+            out[f"resolve_{i}"] = {"ok": done.returncode == 0, "tail": "\n".join(lines[-15:])}
+            if done.returncode != 0:
+                raise RuntimeError(f"the Colab install does not resolve here: {lines[-5:]}")
     return out
 
 
@@ -119,7 +133,7 @@ def make_model(shape: str, tok, folder: Path, gpu: bool) -> dict:
                       bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     torch.manual_seed(0)
     with torch.device("cuda" if gpu else "cpu"):
-        model = Qwen2ForCausalLM(cfg).to(torch.bfloat16)
+        model = Qwen2ForCausalLM._from_config(cfg, dtype=torch.bfloat16)  # built in bf16: 6 GB for the 3B shape
     model.save_pretrained(folder)
     tok.save_pretrained(folder)
     n = sum(p.numel() for p in model.parameters())
@@ -331,6 +345,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="gpu_check.json", help="where the report goes (JSON)")
     ap.add_argument("--cap-gb", type=float, default=15.0, help="GPU memory cap (a T4 shows 14.7 GB)")
     ap.add_argument("--cpu-smoke", action="store_true", help="tiny shapes on a CPU: the test suite's run")
+    ap.add_argument("--resolve", action="store_true",
+                    help="also check that the Colab install resolves here, runtime packages kept (needs the index)")
     args = ap.parse_args(argv)
     import torch
 
@@ -339,17 +355,17 @@ def main(argv=None) -> int:
         ap.error("no GPU here: run on a CUDA machine, or pass --cpu-smoke for the reduced CPU run")
     shape = "tiny" if args.cpu_smoke else args.shape
     check = Check(args.cap_gb, gpu)
-    if gpu:
-        total = torch.cuda.get_device_properties(0).total_memory
-        if total > args.cap_gb * 1e9:  # behave like a T4: allocations past the cap fail here too
-            torch.cuda.set_per_process_memory_fraction(args.cap_gb * 1e9 / total)
     P = params(args.cpu_smoke)
     start = time.time()
-    check.stage("install", install_check, gpu)
+    check.stage("install", install_check, gpu, args.resolve)
     with tempfile.TemporaryDirectory(prefix="gpu-check-") as tmp:
         work, folder = Path(tmp), Path(tmp) / "model"
         tok = tokenizer(args.tokenizer)
         check.stage("make_model", make_model, shape, tok, folder, gpu)
+        if gpu:
+            total = torch.cuda.get_device_properties(0).total_memory
+            if total > args.cap_gb * 1e9:  # from here on behave like a T4: allocations past the cap fail here too
+                torch.cuda.set_per_process_memory_fraction(args.cap_gb * 1e9 / total)
         if check.report["make_model"]["status"] == "ok":
             adapter_stages(check, folder, P, work)
             train_stages(check, folder, P, work, gpu)
