@@ -113,6 +113,11 @@ def setup(params: dict) -> dict:
     if from_file:
         print(f"profile {P['profile']}: {', '.join(from_file)} from params/{P['profile']}.yaml")
     params.update(P)  # the notebook's own variables agree with P
+    if P.get("use_unsloth") and torch.cuda.is_available():
+        try:  # Unsloth patches transformers, TRL and peft: imported before they are (generate, evaluate import them)
+            import unsloth  # noqa: F401
+        except ImportError:
+            pass  # models.load_model stops with the install command
     if PARAMS_DIR.exists():
         os.chdir(PARAMS_DIR.parent)  # run folders are relative to the repository root
     random.seed(P["seed"])

@@ -68,7 +68,7 @@ SCHEMA = {
     "eval_max_new_tokens": Param(96, int, ("03_sft", "05_evaluation"), "token cap of greedy evaluation"),
     "eval_batch_size": Param(4, int, ("03_sft", "05_evaluation"), "prompts per generation batch", False),
     "gen_dtype": Param("auto", ("auto", "float32", "bfloat16", "float16"), MODEL,
-                       "weights when generating; auto: bfloat16 where matmuls run it natively, else float32"),
+                       "weights when generating; auto: bfloat16 where native, else float16 on a GPU, float32 on a CPU"),
     "start_from": Param("sft", ("sft", "base"), ("04_grpo_welfare",), "GRPO from the SFT adapter or a fresh LoRA"),
     "reward_variant": Param("cobb_douglas", "variants", ("04_grpo_welfare", "05_evaluation", "06_pricing_adaptation"),
                             "welfare of (U, L) that GRPO maximises (05 scores every method with it)"),
