@@ -177,7 +177,13 @@ def vllm_available() -> bool:
 
 
 def _load_unsloth(path, p, lora, adapter, rollouts):
+    import torch
     from unsloth import FastLanguageModel  # GPU only: importing it on a CPU machine raises
+
+    if torch.cuda.get_device_capability() < (7, 0):
+        raise ModelSetupError(f"{torch.cuda.get_device_name()} (compute capability "
+                              f"{'.'.join(map(str, torch.cuda.get_device_capability()))}) is older than Unsloth "
+                              "supports (7.0 on): choose a T4 or newer (Kaggle: 'GPU T4 x2', not 'P100').")
 
     # With vllm installed, Unsloth's fast_inference builds a vLLM engine beside the model (model.vllm_engine)
     # that TRL's GRPO uses for rollouts (use_vllm); without it rollouts use transformers generate.

@@ -32,6 +32,7 @@ def fake_gpu_with_vllm(monkeypatch):
     monkeypatch.setitem(sys.modules, "unsloth", types.SimpleNamespace(FastLanguageModel=FastLanguageModel))
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "vllm" else find_spec(name, *a))
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))  # a T4
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
     monkeypatch.setattr(models, "_vllm_failed", [])
     return calls
@@ -51,3 +52,10 @@ def test_engine_failure_falls_back_to_transformers_rollouts_and_says_so(fake_gpu
 def test_a_failure_without_vllm_is_not_swallowed(fake_gpu_with_vllm):
     with pytest.raises(OSError, match="no such model"):
         models.load_model("broken", {"device": "cuda"}, lora=False, rollouts=False)
+
+
+def test_a_gpu_older_than_unsloth_supports_is_named(fake_gpu_with_vllm, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (6, 0))
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Tesla P100-PCIE-16GB")
+    with pytest.raises(models.ModelSetupError, match="Tesla P100.*6.0.*T4"):
+        models.load_model("unsloth/Qwen2.5-3B-Instruct-bnb-4bit", {"device": "cuda"}, lora=False)
