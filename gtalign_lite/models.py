@@ -142,8 +142,8 @@ def _load_transformers(path, p, device, lora, adapter):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch.manual_seed(p["seed"])
-    gpu_auto = torch.bfloat16 if device == "cpu" or native_bf16(device) else torch.float16
-    dtype = {"auto": torch.float32 if device == "cpu" else gpu_auto, "float32": torch.float32,
+    auto = torch.float32 if device == "cpu" else torch.bfloat16 if native_bf16(device) else torch.float16
+    dtype = {"auto": auto, "float32": torch.float32,
              "bfloat16": torch.bfloat16, "float16": torch.float16}[p["dtype"]]
     tok = AutoTokenizer.from_pretrained(path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device)
@@ -162,7 +162,7 @@ def _load_transformers(path, p, device, lora, adapter):
 
 # the newest vLLM that TRL 1.14.2 supports, and the bitsandbytes plugin vLLM >= 0.28 needs for 4-bit models; vLLM
 # pins torch 2.13.0, so installing it replaces the runtime's torch (restart the runtime afterwards)
-VLLM_HINT = "python scripts/colab_install.py --vllm (vllm==0.30.0 vllm-bnb-plugin==0.0.3), then restart the runtime"
+VLLM_HINT = "install vLLM with python scripts/colab_install.py --vllm and restart the runtime"
 _vllm_failed: list[str] = []  # why building a vLLM engine failed in this process (then rollouts use transformers)
 
 
@@ -200,10 +200,8 @@ def _load_unsloth(path, p, lora, adapter, rollouts):
             raise
         _vllm_failed.append(f"{type(e).__name__}: {e}")
         print(f"vLLM could not build its engine ({_vllm_failed[-1]}).\nFalling back: GRPO rollouts use transformers "
-              f"generate (slower). To use vLLM: {VLLM_HINT}.", flush=True)
+              f"generate (slower). To use vLLM, {VLLM_HINT}.", flush=True)
         import gc
-
-        import torch
 
         gc.collect()
         torch.cuda.empty_cache()  # what the failed engine had allocated
