@@ -49,12 +49,12 @@ prereg: $(STAMP)
 # nbval re-runs the committed notebooks (smoke defaults) and compares their outputs strictly,
 # except cells marked NBVAL_IGNORE_OUTPUT; it reuses the smoke run folder, so it runs after reproduce.
 # 07 reads the authors' published generations from ../shared (see the README); without them the runner skips
-# it and so does nbval, saying so.
+# it and so does nbval, saying so. 00_colab runs the whole chain on a GPU runtime; tests/test_colab.py runs it on smoke.
 REFRUNS := $(wildcard ../shared/gtalign-runs)
 nbval: $(STAMP)
 	$(if $(REFRUNS),,@echo "nbval: SKIPPING notebooks/07_reference_runs.ipynb: ../shared/gtalign-runs not found")
 	$(PY) -m pytest -q -p no:cacheprovider --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg \
-		$(if $(REFRUNS),,--ignore=notebooks/07_reference_runs.ipynb)
+		--ignore=notebooks/00_colab.ipynb $(if $(REFRUNS),,--ignore=notebooks/07_reference_runs.ipynb)
 
 # What CI runs: unit tests, the notebooks under papermill (smoke), then nbval.
 test: $(STAMP)

@@ -38,6 +38,38 @@ def load_params(profile: str, overrides: dict | None = None) -> dict:
     return check({**load_profile(profile), **(overrides or {})})
 
 
+def injected(params: dict) -> set[str]:
+    """Names papermill (or the runner) injected into this kernel: the assignments of its '# Parameters' cell,
+    found in IPython's input history `In`; empty outside papermill."""
+    import ast
+
+    names = set()
+    for source in params.get("In") or []:
+        if isinstance(source, str) and source.lstrip().startswith("# Parameters"):
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:
+                continue
+            names |= {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
+                      if isinstance(t, ast.Name)}
+    return names
+
+
+def resolve(params: dict) -> dict:
+    """The values a notebook runs with, lowest to highest precedence: the parameters cell's defaults (the smoke
+    profile), the chosen profile's params/<profile>.yaml, then every value set explicitly, i.e. changed in the
+    parameters cell (differs from its default) or passed by papermill -p/-f or the runner. Only the keys the
+    notebook declares are returned, checked against the schema."""
+    from .schema import SCHEMA
+
+    given = {k: v for k, v in params.items() if k in SCHEMA}
+    profile = given.get("profile", SCHEMA["profile"].default)
+    check({"profile": profile})  # an unknown profile names the valid ones before its file is looked for
+    chosen = load_profile(profile)
+    explicit = injected(params) | {k for k, v in given.items() if v != SCHEMA[k].default}
+    return check({k: v if k in explicit or k not in chosen else chosen[k] for k, v in given.items()})
+
+
 def versions() -> dict:
     """Versions of what the results depend on, and the device."""
     import importlib.metadata as md
@@ -55,7 +87,8 @@ def versions() -> dict:
 
 
 def setup(params: dict) -> dict:
-    """First cell of every notebook: collect the parameters, validate, seed, print versions, cd to the repo root."""
+    """First cell of every notebook: resolve the parameters (config.resolve: cell defaults < profile file < values
+    set explicitly), validate, seed, print versions, cd to the repo root."""
     import os
     import warnings
 
@@ -75,7 +108,16 @@ def setup(params: dict) -> dict:
     if stray:
         raise ValueError(f"unknown parameter(s) {', '.join(stray)}: not in gtalign_lite/schema.py "
                          "(python -m gtalign_lite.schema --list shows the valid ones)")
-    P = check({k: v for k, v in params.items() if k in SCHEMA})
+    P = resolve(params)
+    from_file = sorted(k for k in P if P[k] != params[k])
+    if from_file:
+        print(f"profile {P['profile']}: {', '.join(from_file)} from params/{P['profile']}.yaml")
+    params.update(P)  # the notebook's own variables agree with P
+    if P.get("use_unsloth") and torch.cuda.is_available():
+        try:  # Unsloth patches transformers, TRL and peft: imported before they are (generate, evaluate import them)
+            import unsloth  # noqa: F401
+        except ImportError:
+            pass  # models.load_model stops with the install command
     if PARAMS_DIR.exists():
         os.chdir(PARAMS_DIR.parent)  # run folders are relative to the repository root
     random.seed(P["seed"])

@@ -112,10 +112,12 @@ def quantised(model) -> bool:
 
 def for_generation(model, dtype: str | None = "auto"):
     """The model to generate with: LoRA merged in (same outputs, faster decoding) and the weights cast to
-    models.inference_dtype(dtype) unless quantised. Changes `model`: for models loaded to generate only."""
+    models.inference_dtype(dtype), unless the base is quantised: there the LoRA stays attached, since merging
+    re-quantises the sum and rounds most of a trained update away. Changes `model`: for models loaded to
+    generate only."""
     from .models import inference_dtype
 
-    if hasattr(model, "merge_and_unload"):
+    if hasattr(model, "merge_and_unload") and not quantised(model):
         model = model.merge_and_unload()
     if dtype is not None and not quantised(model):
         model = model.to(inference_dtype(dtype, str(next(model.parameters()).device)))

@@ -106,22 +106,35 @@ def load_model(name_or_path: str = EMBEDDED, profile: dict | None = None, lora: 
 
 
 def native_bf16(device: str = "cpu") -> bool:
-    """Whether bf16 matmuls run natively here (a GPU that has them; a CPU with AMX or AVX512-BF16), where
-    bench/run.py measures them several times faster than fp32; elsewhere bf16 is emulated and slower."""
+    """Whether bf16 matmuls run natively here (a GPU of compute capability 8.0 or later, i.e. Ampere on; a CPU
+    with AMX or AVX512-BF16), where bench/run.py measures them several times faster than fp32; elsewhere bf16 is
+    emulated and slower. Read from the capability itself: torch.cuda.is_bf16_supported() also counts emulation
+    (True on a T4) unless a library such as Unsloth has patched it."""
     import torch
 
     if torch.device(device).type == "cuda":
-        return torch.cuda.is_bf16_supported()
+        return torch.cuda.get_device_capability(torch.device(device)) >= (8, 0)
     return torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
 
 
 def inference_dtype(choice: str, device: str = "cpu"):
-    """The torch dtype for generation: 'auto' = bfloat16 where native_bf16, else float32."""
+    """The torch dtype for generation: 'auto' = bfloat16 where native_bf16, else float16 on a GPU (a T4 has
+    fast fp16, no bf16) and float32 on a CPU."""
     import torch
 
     if choice == "auto":
-        return torch.bfloat16 if native_bf16(device) else torch.float32
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16}[choice]
+        if native_bf16(device):
+            return torch.bfloat16
+        return torch.float16 if torch.device(device).type == "cuda" else torch.float32
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[choice]
+
+
+def unsloth_dtype(choice: str):
+    """Unsloth's dtype argument for the profile's dtype: None lets Unsloth pick (bf16 where supported, else fp16)."""
+    import torch
+
+    return None if choice == "auto" else {"float32": torch.float32, "bfloat16": torch.bfloat16,
+                                          "float16": torch.float16}[choice]
 
 
 def _load_transformers(path, p, device, lora, adapter):
@@ -129,7 +142,8 @@ def _load_transformers(path, p, device, lora, adapter):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     torch.manual_seed(p["seed"])
-    dtype = {"auto": torch.float32 if device == "cpu" else torch.bfloat16, "float32": torch.float32,
+    auto = torch.float32 if device == "cpu" else torch.bfloat16 if native_bf16(device) else torch.float16
+    dtype = {"auto": auto, "float32": torch.float32,
              "bfloat16": torch.bfloat16, "float16": torch.float16}[p["dtype"]]
     tok = AutoTokenizer.from_pretrained(path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device)
@@ -146,20 +160,30 @@ def _load_transformers(path, p, device, lora, adapter):
     return model, tok
 
 
-VLLM_HINT = "pip install vllm==0.30.0"  # the newest vLLM that TRL 1.14.2 supports; it needs torch 2.13.0
+# the newest vLLM that TRL 1.14.2 supports, and the bitsandbytes plugin vLLM >= 0.28 needs for 4-bit models; vLLM
+# pins torch 2.13.0, so installing it replaces the runtime's torch (restart the runtime afterwards)
+VLLM_HINT = "install vLLM with python scripts/colab_install.py --vllm and restart the runtime"
+_vllm_failed: list[str] = []  # why building a vLLM engine failed in this process (then rollouts use transformers)
 
 
 def vllm_available() -> bool:
-    """vLLM can run rollouts here: a CUDA GPU and the vllm package (found without importing it)."""
+    """vLLM can run rollouts here: a CUDA GPU, the vllm package (found without importing it), and no failed
+    engine build earlier in this process."""
     import importlib.util
 
     import torch
 
-    return torch.cuda.is_available() and importlib.util.find_spec("vllm") is not None
+    return torch.cuda.is_available() and importlib.util.find_spec("vllm") is not None and not _vllm_failed
 
 
 def _load_unsloth(path, p, lora, adapter, rollouts):
+    import torch
     from unsloth import FastLanguageModel  # GPU only: importing it on a CPU machine raises
+
+    if torch.cuda.get_device_capability() < (7, 0):
+        raise ModelSetupError(f"{torch.cuda.get_device_name()} (compute capability "
+                              f"{'.'.join(map(str, torch.cuda.get_device_capability()))}) is older than Unsloth "
+                              "supports (7.0 on): choose a T4 or newer (Kaggle: 'GPU T4 x2', not 'P100').")
 
     # With vllm installed, Unsloth's fast_inference builds a vLLM engine beside the model (model.vllm_engine)
     # that TRL's GRPO uses for rollouts (use_vllm); without it rollouts use transformers generate.
@@ -168,8 +192,20 @@ def _load_unsloth(path, p, lora, adapter, rollouts):
         print("Unsloth:", "vLLM engine for rollouts (fast_inference)" if fast else
               f"no vLLM, rollouts use transformers generate ({VLLM_HINT} for faster GRPO)", flush=True)
     extra = dict(fast_inference=True, max_lora_rank=p["lora_r"], gpu_memory_utilization=0.5) if fast else {}
-    model, tok = FastLanguageModel.from_pretrained(adapter or path, max_seq_length=p["max_seq_length"],
-                                                   load_in_4bit=p["load_in_4bit"], dtype=None, **extra)
+    args = dict(max_seq_length=p["max_seq_length"], load_in_4bit=p["load_in_4bit"], dtype=unsloth_dtype(p["dtype"]))
+    try:
+        model, tok = FastLanguageModel.from_pretrained(adapter or path, **args, **extra)
+    except Exception as e:  # noqa: BLE001 (any vLLM failure: fall back, loudly; without vLLM, re-raise)
+        if not fast:
+            raise
+        _vllm_failed.append(f"{type(e).__name__}: {e}")
+        print(f"vLLM could not build its engine ({_vllm_failed[-1]}).\nFalling back: GRPO rollouts use transformers "
+              f"generate (slower). To use vLLM, {VLLM_HINT}.", flush=True)
+        import gc
+
+        gc.collect()
+        torch.cuda.empty_cache()  # what the failed engine had allocated
+        model, tok = FastLanguageModel.from_pretrained(adapter or path, **args)
     if lora and not adapter:
         model = FastLanguageModel.get_peft_model(model, r=p["lora_r"], lora_alpha=p["lora_alpha"],
                                                  lora_dropout=p["lora_dropout"], target_modules=LORA_TARGETS,

@@ -128,11 +128,13 @@ def _report(times, label):
 
 
 def run(profile: str, run_dir: str | None = None, only=None, overrides: dict | None = None, store: bool = False,
-        figures: bool = True, resume: bool = True, report: bool = True) -> list[tuple[str, float, float]]:
+        figures: bool = True, resume: bool = True, report: bool = True,
+        log_output: bool = False) -> list[tuple[str, float, float]]:
     """Execute the notebooks in order into the run folder, print time and peak RSS per notebook, copy figures.
 
     resume: a stage that finished here with the same parameters (done/<stage>.json) is skipped; once one stage
-    runs, every later one runs too, since its inputs changed."""
+    runs, every later one runs too, since its inputs changed. log_output: papermill logs what each cell prints
+    (progress inside a long stage; notebooks/00_colab.ipynb turns it on)."""
     import nbformat
     import papermill as pm
 
@@ -176,7 +178,7 @@ def run(profile: str, run_dir: str | None = None, only=None, overrides: dict | N
         folder.running_path(stage).parent.mkdir(parents=True, exist_ok=True)
         with PeakRSS(beat=folder.running_path(stage)) as mem:
             pm.execute_notebook(str(src), str(dst), parameters=passed, kernel_name="python3", cwd=str(ROOT),
-                                progress_bar=False, log_output=False)
+                                progress_bar=False, log_output=log_output)
         times.append((stage, time.time() - start, mem.peak / 2**30))
         folder.mark_done(stage, passed, *times[-1][1:])
         print(f"[{time.strftime('%H:%M:%S')}] {stage} done in {times[-1][1]:.0f} s, peak RSS {times[-1][2]:.2f} GiB",

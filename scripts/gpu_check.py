@@ -1,110 +1,384 @@
-"""GPU path check on a tiny randomly initialised model: Unsloth load + LoRA, generation, one SFT and one GRPO run.
+"""The GPU path in one command, on random weights of the real shapes (nothing is downloaded): what is installed,
+4-bit load, adapter save and reload, the LoRA's effect kept unmerged vs lost in a 4-bit merge, one SFT and one GRPO
+step with fp16 forced (a T4's precision) and with bf16, vLLM rollouts when vllm is installed, peak GPU memory
+against a T4's 15 GB, and the time of a GRPO step. Under 10 minutes on one GPU.
 
-Usage (on a CUDA machine with unsloth installed): python scripts/gpu_check.py TOKENIZER_DIR OUT_JSON [4bit]
-Prints what happened at each stage and writes it as JSON; a failing stage is recorded, not hidden.
+Run:  python scripts/gpu_check.py [--shape 3b|0.5b] [--tokenizer embedded|DIR|HUB_ID] [--out gpu_check.json] [--resolve]
+      python scripts/gpu_check.py --cpu-smoke      (the same stages, tiny shapes, on a CPU: tests/test_gpu_check.py)
+Each stage is recorded (ok, error with traceback, or skipped with why) and the run goes on; exit code 1 if any
+stage failed. docs/gpu.md says how to read the output and how a T4 time is estimated from it.
 """
+import argparse
+import gc
+import importlib.util
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
+from pathlib import Path
+from unittest import mock
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("UNSLOTH_DISABLE_AUTO_UPDATES", "1")
-try:
-    import unsloth  # noqa: F401  (Unsloth patches transformers/trl/peft, so it is imported first)
-except ImportError as e:
-    print("unsloth not importable:", e)
-report = {}
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# Qwen2.5-Instruct architectures (their config.json): colab_t4 trains the 3B, the 0.5B is its small option
+SHAPES = {
+    "3b": dict(hidden_size=2048, intermediate_size=11008, num_hidden_layers=36, num_attention_heads=16,
+               num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True),
+    "0.5b": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
+                 num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True),
+    "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                 num_key_value_heads=2, tie_word_embeddings=True),
+}
+DELTA_RMS = 2e-4  # per-weight size of the LoRA update put in: a short SFT's order of magnitude (weights ~ N(0, 0.02))
 
 
-def stage(name):
-    def wrap(fn):
+class Check:
+    """Runs stages, records each (ok / failed / skipped, seconds, peak GPU GB) and prints one line per stage."""
+
+    def __init__(self, cap_gb: float, gpu: bool):
+        self.report, self.cap_gb, self.gpu = {}, cap_gb, gpu
+
+    def stage(self, name, fn, *args, cap: bool = True):
+        import torch
+
+        if self.gpu:
+            gc.collect()
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
         start = time.time()
         try:
-            report[name] = {"ok": True, "result": fn()}
-        except Exception as e:  # record and go on: the report is the product here
-            report[name] = {"ok": False, "error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc()[-3000:]}
-        report[name]["seconds"] = round(time.time() - start, 1)
-        print(f"== {name}: {json.dumps({k: v for k, v in report[name].items() if k != 'trace'}, default=str)[:1500]}", flush=True)
-        return fn
-    return wrap
+            result = fn(*args)
+            rec = {"status": "skipped", "why": result[1]} if isinstance(result, tuple) and result[0] == "skip" else \
+                {"status": "ok", "result": result}
+        except Exception as e:  # noqa: BLE001 (record and go on: the report is the product)
+            rec = {"status": "failed", "error": f"{type(e).__name__}: {e}"[:2000], "trace": traceback.format_exc()[-4000:]}
+        rec["seconds"] = round(time.time() - start, 1)
+        if self.gpu:
+            rec["peak_gb"] = round(torch.cuda.max_memory_allocated() / 1e9, 2)
+            rec["under_cap"] = rec["peak_gb"] <= self.cap_gb if cap else "not enforced (vLLM reserves a share of the card)"
+        self.report[name] = rec
+        shown = {k: v for k, v in rec.items() if k != "trace"}
+        print(f"== {name}: {json.dumps(shown, default=str)[:1500]}", flush=True)
+        return rec.get("result")
 
 
-tok_dir, out_json = sys.argv[1], sys.argv[2]
-tiny = "/tmp/tiny-llama"
+def install_check(gpu: bool, resolve: bool = False) -> dict:
+    """Versions of what the GPU path imports, the device, and pip's own consistency check; with resolve (needs the
+    package index), whether the Colab install (scripts/colab_install.py) resolves here with this runtime's torch
+    and kernel packages kept (pip --dry-run)."""
+    import importlib.metadata as md
 
-
-@stage("make_tiny_model")
-def _():
     import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    tok = AutoTokenizer.from_pretrained(tok_dir)
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=256, intermediate_size=512, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=2048,
+    out = {}
+    for pkg in ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "bitsandbytes", "unsloth",
+                "unsloth-zoo", "vllm", "vllm-bnb-plugin", "xformers", "triton"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = None
+    out["python"] = sys.version.split()[0]
+    out["torch_cuda"] = torch.version.cuda
+    if gpu:
+        out["device"] = torch.cuda.get_device_name(0)
+        out["capability"] = ".".join(map(str, torch.cuda.get_device_capability(0)))
+        out["memory_gb"] = round(torch.cuda.get_device_properties(0).total_memory / 1e9, 1)
+    pip = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
+    out["pip_check"] = (pip.stdout + pip.stderr).strip()[-2000:]
+    out["unsloth_importable"] = unsloth_error() is None
+    if resolve:
+        spec = importlib.util.spec_from_file_location("colab_install", ROOT / "scripts" / "colab_install.py")
+        ci = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(ci)
+        keep = ci._one("\n".join(ci.kept()))
+        for i, cmd in enumerate(ci.commands(importlib.util.find_spec("vllm") is not None, keep)):
+            cmd.insert(cmd.index("install") + 1, "--dry-run")
+            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+            lines = [ln for ln in (done.stdout + done.stderr).splitlines() if "WARNING: Location" not in ln]
+            out[f"resolve_{i}"] = {"ok": done.returncode == 0, "tail": "\n".join(lines[-15:])}
+            if done.returncode != 0:
+                raise RuntimeError(f"the Colab install does not resolve here: {lines[-5:]}")
+    return out
+
+
+def unsloth_error():
+    """None if Unsloth imports here, else why not (it needs a GPU)."""
+    try:
+        import unsloth  # noqa: F401
+    except Exception as e:  # noqa: BLE001 (NotImplementedError on a CPU, ImportError when missing)
+        return f"{type(e).__name__}: {e}"[:300]
+    return None
+
+
+def tokenizer(name: str):
+    from transformers import AutoTokenizer
+
+    from gtalign_lite.models import embedded_model_dir
+
+    return AutoTokenizer.from_pretrained(str(embedded_model_dir()) if name == "embedded" else name)
+
+
+def make_model(shape: str, tok, folder: Path, gpu: bool) -> dict:
+    """A Qwen2 model of the given shape with random weights, saved in bf16 like the published checkpoints."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    kw = {"vocab_size": len(tok), **SHAPES[shape]}
+    cfg = Qwen2Config(**kw, max_position_embeddings=32768, rope_theta=1e6, rms_norm_eps=1e-6,
                       bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     torch.manual_seed(0)
-    LlamaForCausalLM(cfg).save_pretrained(tiny)
-    tok.save_pretrained(tiny)
-    return {"torch": torch.__version__, "gpu": torch.cuda.get_device_name(0), "params": sum(p.numel() for p in LlamaForCausalLM(cfg).parameters())}
+    with torch.device("cuda" if gpu else "cpu"):
+        model = Qwen2ForCausalLM._from_config(cfg, dtype=torch.bfloat16)  # built in bf16: 6 GB for the 3B shape
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    n = sum(p.numel() for p in model.parameters())
+    del model
+    return {"params_m": round(n / 1e6, 1), "shape": shape, **{k: kw[k] for k in ("hidden_size", "num_hidden_layers")}}
 
 
-P = dict(seed=0, device="cuda", use_unsloth=True, load_in_4bit=sys.argv[3:] == ["4bit"], max_seq_length=512, lora_r=8, lora_alpha=16,
-         save_steps=50, sft_batch_size=2, sft_grad_accum=1, sft_epochs=1, sft_lr=1e-3, grpo_batch_size=4,
-         num_generations=4, max_completion_length=32, grpo_steps=2, grpo_lr=1e-4, grpo_beta=0.0, temperature=1.0)
-state = {}
+def load(folder, P: dict, adapter=None, rollouts=False):
+    """(model, tok) with a 4-bit base: through the package (Unsloth) where it imports, else transformers +
+    bitsandbytes + peft (a CPU, or a GPU without Unsloth)."""
+    import torch
 
-
-@stage("unsloth_load_lora")
-def _():
     import gtalign_lite as gl
-    import unsloth
 
-    model, tok = gl.load_model(tiny, P)
-    state["model"], state["tok"] = model, tok
-    return {"unsloth": unsloth.__version__, "class": type(model).__name__, "device": str(next(model.parameters()).device),
-            "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad)}
+    if P["device"] == "cuda" and unsloth_error() is None:
+        return gl.load_model(str(folder), P, adapter=adapter, rollouts=rollouts)
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+
+    from gtalign_lite.models import LORA_TARGETS, _pad
+
+    dtype = {"float16": torch.float16, "bfloat16": torch.bfloat16}.get(P.get("dtype"), torch.float32)
+    q = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                           bnb_4bit_compute_dtype=dtype)
+    model = AutoModelForCausalLM.from_pretrained(str(folder), quantization_config=q, dtype=dtype,
+                                                 device_map=P["device"])
+    tok = AutoTokenizer.from_pretrained(str(folder))
+    _pad(tok, model)
+    if adapter:
+        return PeftModel.from_pretrained(model, adapter, is_trainable=True), tok
+    return get_peft_model(model, LoraConfig(r=P["lora_r"], lora_alpha=P["lora_alpha"], lora_dropout=0.0,
+                                            target_modules=LORA_TARGETS, task_type="CAUSAL_LM")), tok
 
 
-@stage("generate")
-def _():
+def free(*objs):
+    import torch
+
+    del objs
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def set_lora(model, rms: float = DELTA_RMS, seed: int = 0):
+    """Give every LoRA a non-zero B, scaled so each layer's update has this rms per weight."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if hasattr(m, "lora_B") and "default" in getattr(m, "lora_B", {}):
+                B = m.lora_B["default"].weight
+                B.copy_(torch.randn(B.shape, generator=g).to(B))
+                delta = m.get_delta_weight("default").float()
+                B.mul_(rms / delta.pow(2).mean().sqrt().clamp_min(1e-30))
+
+
+def logits(model, ids):
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        return model(input_ids=ids).logits.float().cpu()
+
+
+def cosine(a, b) -> float:
+    import torch
+
+    return round(float(torch.nn.functional.cosine_similarity(a.flatten(), b.flatten(), dim=0)), 4)
+
+
+def adapter_stages(check, folder, P, work: Path):
+    """4-bit load; adapter save/reload; the LoRA's effect on the attached path vs after a 4-bit merge."""
+    import torch
+
+    from gtalign_lite.generate import for_generation, quantised
+
+    state = {}
+
+    def load_4bit():
+        model, tok = load(folder, P)
+        set_lora(model)
+        state["model"], state["tok"] = model, tok
+        ids = torch.randint(0, len(tok), (2, 64), generator=torch.Generator().manual_seed(1))
+        state["ids"] = ids.to(next(model.parameters()).device)
+        return {"class": type(model).__name__, "quantised": quantised(model),
+                "linear": type(model.get_base_model().model.layers[0].mlp.down_proj.base_layer).__name__,
+                "dtype": str(next(model.parameters()).dtype)}
+
+    def save_reload():
+        model = state["model"]
+        attached = logits(model, state["ids"])
+        model.save_pretrained(work / "adapter")
+        free()
+        again, _ = load(folder, P, adapter=str(work / "adapter"))
+        reloaded = logits(again, state["ids"])
+        free(again)
+        state["attached"] = attached
+        return {"max_abs_diff": float((attached - reloaded).abs().max()), "same": bool(torch.allclose(attached, reloaded, atol=1e-3))}
+
+    def merged_vs_attached():
+        model = state["model"]
+        with model.disable_adapter():
+            base = logits(model, state["ids"])
+        attached = logits(for_generation(model, None), state["ids"])  # the package's generation path
+        wanted = attached - base
+        merged = logits(model.merge_and_unload(), state["ids"])  # what the package no longer does on 4-bit
+        kept = merged - base
+        ids = state["ids"][:1, :16]
+        return {"lora_logit_change_rms": float(wanted.pow(2).mean().sqrt()),
+                "attached_differs_from_base": bool(wanted.abs().max() > 0),
+                "merged_kept_cosine": cosine(kept, wanted),
+                "merged_kept_relative_error": round(float((kept - wanted).norm() / wanted.norm()), 3),
+                "greedy_tokens": int(model.generate(input_ids=ids, max_new_tokens=8, do_sample=False,
+                                                    pad_token_id=state["tok"].pad_token_id).shape[1] - 16)}
+
+    check.stage("load_4bit_lora", load_4bit)
+    if "model" in state:
+        check.stage("adapter_save_reload", save_reload)
+        check.stage("unmerged_vs_merged", merged_vs_attached)
+    state.clear()
+    free()
+
+
+def train_stages(check, folder, P, work: Path, gpu: bool):
+    """One SFT and one GRPO step per precision, on the 4-bit LoRA model, with the package's trainers."""
     import gtalign_lite as gl
-    from gtalign_lite.generate import generate
-
-    items = gl.offline_items("test", 1, prompt_style="compact")
-    out = generate(state["model"], state["tok"], [it["prompt"] for it in items], max_new_tokens=16, batch_size=4, progress=False)
-    return {"n": len(out), "first": out[0][:80]}
-
-
-@stage("sft")
-def _():
-    import gtalign_lite as gl
+    from gtalign_lite import models
     from gtalign_lite import train as tr
 
-    items = gl.offline_items("train", 1, prompt_style="compact")
-    t = tr.sft(state["model"], state["tok"], gl.sft_dataset(items), "/tmp/gpu-sft", P, resume=False)
-    return tr.log_frame(t)[["step", "loss"]].to_dict("records")
+    items = gl.offline_items("train", 1, prompt_style=P["prompt_style"])
+    for precision in ("fp16", "bf16"):
+        if not gpu and precision == "fp16":
+            for kind in ("sft", "grpo"):
+                check.stage(f"{kind}_{precision}", lambda: ("skip", "fp16 mixed precision needs a GPU"))
+            continue
+        native = models.native_bf16("cuda" if gpu else "cpu")
+        if precision == "bf16" and gpu and not native:
+            for kind in ("sft", "grpo"):
+                check.stage(f"{kind}_{precision}", lambda: ("skip", "this GPU has no native bf16 (T4 path is fp16)"))
+            continue
+        Pp = {**P, "dtype": "float16" if precision == "fp16" else "bfloat16"}
+        with mock.patch.object(models, "native_bf16", lambda device="cpu": precision == "bf16"):
+            def sft():
+                model, tok = load(folder, Pp)
+                t = tr.sft(model, tok, gl.sft_dataset(items[:P["sft_batch_size"]]), work / f"sft-{precision}", Pp,
+                           resume=False)
+                log = tr.log_frame(t)
+                free(model, t)
+                return {"steps": int(len(log)), "loss": float(log["loss"].iloc[-1]),
+                        "fp16": t.args.fp16, "bf16": t.args.bf16}
+
+            def grpo():
+                model, tok = load(folder, Pp)
+                ds = tr.grpo_dataset(items, gl.RuleJudge())
+                start = time.time()
+                t = tr.grpo(model, tok, ds, gl.RewardFunctions(gl.RuleJudge()), work / f"grpo-{precision}", Pp,
+                            resume=False)
+                log = tr.log_frame(t)
+                free(model, t)
+                return {"steps": int(len(log)), "seconds_per_step": round((time.time() - start) / max(1, len(log)), 1),
+                        "completion_mean_length": float(log["completions/mean_length"].iloc[-1]),
+                        "fp16": t.args.fp16, "bf16": t.args.bf16, "rollouts": "vllm" if t.args.use_vllm else "transformers"}
+
+            check.stage(f"sft_{precision}", sft)
+            check.stage(f"grpo_{precision}", grpo)
 
 
-@stage("grpo")
-def _():
+def vllm_stage(check, folder, P, work: Path, gpu: bool):
     import gtalign_lite as gl
+    from gtalign_lite import models
     from gtalign_lite import train as tr
 
-    ds = tr.grpo_dataset(gl.offline_items("train", 2, prompt_style="compact"), gl.RuleJudge())
-    t = tr.grpo(state["model"], state["tok"], ds, gl.RewardFunctions(gl.RuleJudge()), "/tmp/gpu-grpo", P, resume=False)
-    log = tr.log_frame(t)
-    return log[[c for c in ("step", "loss", "reward", "completions/mean_length", "step_time") if c in log]].to_dict("records")
+    def rollouts():
+        if not gpu:
+            return ("skip", "vLLM needs a GPU")
+        if importlib.util.find_spec("vllm") is None:
+            return ("skip", f"vllm not installed ({models.VLLM_HINT})")
+        if unsloth_error() is not None:
+            return ("skip", f"Unsloth not importable: {unsloth_error()}")
+        model, tok = gl.load_model(str(folder), P, rollouts=True)
+        ds = tr.grpo_dataset(gl.offline_items("train", 1, prompt_style=P["prompt_style"]), gl.RuleJudge())
+        start = time.time()
+        t = tr.grpo(model, tok, ds, gl.RewardFunctions(gl.RuleJudge()), work / "grpo-vllm", P, resume=False)
+        out = {"engine": hasattr(model, "vllm_engine"), "fallback": models._vllm_failed[:1], "use_vllm": t.args.use_vllm,
+               "seconds_per_step": round(time.time() - start, 1)}
+        free(model, t)
+        return out
+
+    check.stage("vllm_rollouts", rollouts, cap=False)
 
 
-@stage("transformers_path_on_gpu")
-def _():
-    import gtalign_lite as gl
+def params(cpu_smoke: bool) -> dict:
+    """colab_t4's sizes for one step (a CPU smoke run: tiny ones)."""
+    from gtalign_lite.config import load_profile
 
-    model, tok = gl.load_model(tiny, {**P, "use_unsloth": False})
-    return {"class": type(model).__name__, "device": str(next(model.parameters()).device)}
+    P = {**load_profile("colab_t4"), "grpo_steps": 1, "sft_batch_size": 4, "sft_grad_accum": 1, "sft_epochs": 1,
+         "save_steps": 100, "grpo_beta": 0.0}
+    if cpu_smoke:
+        P.update(device="cpu", use_unsloth=False, max_seq_length=256, prompt_style="compact", num_generations=2,
+                 grpo_batch_size=2, max_completion_length=8, sft_batch_size=2, lora_r=8, lora_alpha=16)
+    return P
 
 
-with open(out_json, "w") as f:
-    json.dump(report, f, indent=2, default=str)
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shape", default="3b", choices=sorted(SHAPES), help="model shape (random weights)")
+    ap.add_argument("--tokenizer", default="embedded", help="'embedded' (no download), a folder or a Hub id")
+    ap.add_argument("--out", default="gpu_check.json", help="where the report goes (JSON)")
+    ap.add_argument("--cap-gb", type=float, default=15.0, help="GPU memory cap (a T4 shows 14.7 GB)")
+    ap.add_argument("--cpu-smoke", action="store_true", help="tiny shapes on a CPU: the test suite's run")
+    ap.add_argument("--resolve", action="store_true",
+                    help="also check that the Colab install resolves here, runtime packages kept (needs the index)")
+    args = ap.parse_args(argv)
+    import torch
+
+    gpu = torch.cuda.is_available() and not args.cpu_smoke
+    if not gpu and not args.cpu_smoke:
+        ap.error("no GPU here: run on a CUDA machine, or pass --cpu-smoke for the reduced CPU run")
+    shape = "tiny" if args.cpu_smoke else args.shape
+    check = Check(args.cap_gb, gpu)
+    P = params(args.cpu_smoke)
+    start = time.time()
+    check.stage("install", install_check, gpu, args.resolve)
+    with tempfile.TemporaryDirectory(prefix="gpu-check-") as tmp:
+        work, folder = Path(tmp), Path(tmp) / "model"
+        tok = tokenizer(args.tokenizer)
+        check.stage("make_model", make_model, shape, tok, folder, gpu)
+        if gpu:
+            total = torch.cuda.get_device_properties(0).total_memory
+            if total > args.cap_gb * 1e9:  # from here on behave like a T4: allocations past the cap fail here too
+                torch.cuda.set_per_process_memory_fraction(args.cap_gb * 1e9 / total)
+        if check.report["make_model"]["status"] == "ok":
+            adapter_stages(check, folder, P, work)
+            train_stages(check, folder, P, work, gpu)
+            if gpu:
+                torch.cuda.set_per_process_memory_fraction(1.0)
+            vllm_stage(check, folder, P, work, gpu)
+    check.report["total_seconds"] = round(time.time() - start, 1)
+    Path(args.out).write_text(json.dumps(check.report, indent=2, default=str))
+    failed = [k for k, v in check.report.items() if isinstance(v, dict) and v.get("status") == "failed"]
+    print(f"\n{len(check.report) - 1} stages in {check.report['total_seconds']} s; failed: {', '.join(failed) or 'none'}; "
+          f"report: {args.out}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

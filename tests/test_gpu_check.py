@@ -1,0 +1,53 @@
+"""scripts/gpu_check.py in its reduced CPU mode: every stage of the GPU check runs (or says why it cannot here) on
+tiny random Qwen2 shapes with a bitsandbytes 4-bit base, and its numbers say what they should."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("bitsandbytes", reason="pip install -c constraints.txt bitsandbytes (in the test extra)")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gpu-check") / "report.json"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_check.py"), "--cpu-smoke", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    return json.loads(out.read_text())
+
+
+def test_every_stage_is_reported_and_none_failed(report):
+    stages = {"install", "make_model", "load_4bit_lora", "adapter_save_reload", "unmerged_vs_merged", "sft_fp16",
+              "grpo_fp16", "sft_bf16", "grpo_bf16", "vllm_rollouts"}
+    assert stages <= set(report)
+    assert all(report[s]["status"] in ("ok", "skipped") for s in stages)
+    assert report["sft_fp16"]["why"] == "fp16 mixed precision needs a GPU" and "GPU" in report["vllm_rollouts"]["why"]
+
+
+def test_4bit_base_and_adapter_round_trip(report):
+    load = report["load_4bit_lora"]["result"]
+    assert load["quantised"] is True and load["linear"] == "Linear4bit"
+    assert report["adapter_save_reload"]["result"]["same"] is True
+
+
+def test_merge_into_4bit_loses_the_update_the_attached_path_keeps(report):
+    r = report["unmerged_vs_merged"]["result"]
+    assert r["attached_differs_from_base"] and r["lora_logit_change_rms"] > 0
+    assert r["merged_kept_cosine"] < 0.5 and r["merged_kept_relative_error"] > 0.5  # as the audit measured (~0)
+    assert r["greedy_tokens"] == 8
+
+
+def test_one_sft_and_one_grpo_step_in_bf16(report):
+    sft, grpo = report["sft_bf16"]["result"], report["grpo_bf16"]["result"]
+    assert sft["steps"] == 1 and sft["bf16"] is True and sft["fp16"] is False
+    assert grpo["steps"] == 1 and grpo["bf16"] is True and grpo["rollouts"] == "transformers"
+    assert grpo["seconds_per_step"] > 0
+
+
+def test_without_a_gpu_it_says_to_use_cpu_smoke():
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_check.py")], capture_output=True, text=True)
+    assert done.returncode == 2 and "--cpu-smoke" in done.stderr
