@@ -48,7 +48,7 @@ prereg: $(STAMP)
 
 # nbval re-runs the committed notebooks (smoke defaults) and compares their outputs strictly,
 # except cells marked NBVAL_IGNORE_OUTPUT; it reuses the smoke run folder, so it runs after reproduce.
-# 07 reads the authors' published generations from ../shared (see the README); without them the runner skips
+# 07 reads the authors' published generations from ../shared (see docs/reference-runs.md); without them the runner skips
 # it and so does nbval, saying so. 00_colab runs the whole chain on a GPU runtime; tests/test_colab.py runs it on smoke.
 REFRUNS := $(wildcard ../shared/gtalign-runs)
 nbval: $(STAMP)

@@ -1,4 +1,4 @@
-"""Print the README's sweep tables (Markdown) from a committed sweep folder, so every number there is read off a CSV.
+"""Print the sweep tables of docs/results.md from a committed sweep folder, so every number there is read off a CSV.
 
     python scripts/sweep_report.py figures/cpu-sweep
 """

@@ -17,7 +17,7 @@ def table():
     if not agreement_script.CASES.exists():
         pytest.skip(f"no labelled cases at {agreement_script.CASES}")
     if not agreement_script.DATA.exists():
-        pytest.skip(f"the published data is not at {agreement_script.DATA} (see the README's data section)")
+        pytest.skip(f"the published data is not at {agreement_script.DATA} (see docs/data.md)")
     cases = agreement_script.load_cases()
     table, _ = agreement_script.agreement(cases, agreement_script.case_items(cases))
     return table

@@ -83,20 +83,20 @@ def test_the_committed_sweep_has_all_three_seeds():
     assert sorted(set(per_seed.seed)) == list(SWEEP_SEEDS)
 
 
-def test_the_readme_sweep_tables_are_what_the_report_reads_off_the_committed_csvs(capsys):
-    """Every data row of the README's sweep tables (between its sweep-report markers) is printed, as is, by
-    scripts/sweep_report.py from figures/cpu-sweep: a README left behind by a re-run sweep fails here."""
+def test_the_results_page_sweep_tables_are_what_the_report_reads_off_the_committed_csvs(capsys):
+    """Every data row of the sweep tables in docs/results.md (between its sweep-report markers) is printed, as is, by
+    scripts/sweep_report.py from figures/cpu-sweep: a results page left behind by a re-run sweep fails here."""
     spec = importlib.util.spec_from_file_location("sweep_report", SWEEP.parents[1] / "scripts" / "sweep_report.py")
     report = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(report)
     report.main(SWEEP)
     printed = capsys.readouterr().out
-    readme = (SWEEP.parents[1] / "README.md").read_text()
-    part = readme[readme.index("<!-- sweep-report"):readme.index("<!-- end of sweep-report -->")].splitlines()
+    page = (SWEEP.parents[1] / "docs" / "results.md").read_text()
+    part = page[page.index("<!-- sweep-report"):page.index("<!-- end of sweep-report -->")].splitlines()
     rows = [line for i, line in enumerate(part) if line.startswith("| ") and not line.startswith("|---")
             and not (i + 1 < len(part) and part[i + 1].startswith("|---"))]  # the header rows are reworded
     assert len(rows) >= 40, f"expected the seven sweep tables, found {len(rows)} rows"
     missing = [row for row in rows if row not in printed.splitlines()]
-    assert not missing, f"README rows not in `python scripts/sweep_report.py figures/cpu-sweep`: {missing}"
+    assert not missing, f"docs/results.md rows not in `python scripts/sweep_report.py figures/cpu-sweep`: {missing}"
     total = re.search(r"every sitting: (\d+ s \([\d.]+ h\))", printed).group(1)
-    assert total in readme, f"the README's sweep time is not the records' {total}"
+    assert total in page, f"the sweep time in docs/results.md is not the records' {total}"
