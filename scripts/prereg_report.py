@@ -44,7 +44,7 @@ def gates() -> pd.DataFrame:
         rows.append({"family": family, "probe (validation)": round(p.validation, 3),
                      "perception": bool(p.validation >= PROBE_GATE),
                      "right when answering (per seed)": ", ".join(f"{v:.2f}" for v in c.right_when_answering),
-                     "capability": bool(len(c)) and bool((c.right_when_answering >= CAPABILITY_GATE).all())})
+                     "capability": bool((c.right_when_answering >= CAPABILITY_GATE).all()) if len(c) else "not yet measured"})
     return pd.DataFrame(rows)
 
 
@@ -55,7 +55,7 @@ def h1(g: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for family, d in t.groupby("family"):
         sft, grpo = d[d.method == "sft"].iloc[0], d[d.method == "grpo-cobb_douglas"].iloc[0]
-        passes = bool(ok.loc[family, "perception"]) and bool(ok.loc[family, "capability"])
+        passes = bool(ok.loc[family, "perception"]) and ok.loc[family, "capability"] is True
         rows.append({"family": family, "seeds": grpo.seeds, "prompts (vague/clear)": f"{grpo.vague_prompts}/{grpo.clear_prompts}",
                      "SFT ask vague/clear": f"{sft.ask_vague:.2f}/{sft.ask_clear:.2f}",
                      "GRPO ask vague/clear": f"{grpo.ask_vague:.2f}/{grpo.ask_clear:.2f}",
@@ -93,11 +93,11 @@ def main():
         print("### Stated choice = reply's behaviour (secondary)\n\n"
               + markdown(agree.pivot(index="family", columns="method", values="stated_matches").round(3)))
     else:
-        print("arm A: no pooled tables yet")
+        print("Arm A: no seed evaluated yet.\n")
     if (ARM_B / "sweep_harmful_game.csv").exists():
         print("### H2: the harmful game (arm B)\n\n" + markdown(h2().set_index("method")))
     else:
-        print("arm B: no pooled tables yet")
+        print("Arm B: no seed evaluated yet.")
 
 
 if __name__ == "__main__":

@@ -100,3 +100,16 @@ def test_the_results_page_sweep_tables_are_what_the_report_reads_off_the_committ
     assert not missing, f"docs/results.md rows not in `python scripts/sweep_report.py figures/cpu-sweep`: {missing}"
     total = re.search(r"every sitting: (\d+ s \([\d.]+ h\))", printed).group(1)
     assert total in page, f"the sweep time in docs/results.md is not the records' {total}"
+
+
+def test_the_preregistered_results_block_is_what_the_report_prints():
+    """docs/results.md's pre-registered block is scripts/prereg_report.py's output on the committed CSVs, verbatim."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    printed = subprocess.run([sys.executable, str(root / "scripts" / "prereg_report.py")], capture_output=True, text=True,
+                             check=True, cwd=root).stdout
+    page = (root / "docs" / "results.md").read_text()
+    start = page.index("-->\n", page.index("<!-- prereg-report")) + len("-->\n")
+    assert page[start:page.index("<!-- /prereg-report -->")] == printed
