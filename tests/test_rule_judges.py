@@ -6,7 +6,8 @@ from gtalign_lite import RuleJudge, answer_pair, response_action
 from gtalign_lite.judges import judge_columns
 from gtalign_lite.judges.maths import answers_equal, final_answer
 
-J = RuleJudge()
+J = RuleJudge()  # rubric "paper"
+GOLD = RuleJudge(rubric="gold")
 
 
 @pytest.mark.parametrize("text, action", [
@@ -176,6 +177,7 @@ AMBIG = {"data_source": "ambig_qa", "question": "Who was the starting quarterbac
          "ground_truth": "multipleQAs###There are multiple meanings of the question.Meaning 0: Who was the starting "
          "quarterback for the Vikings in 2017?; Answer 0: Case Keenum\nMeaning 1: Who was the starting quarterback "
          "for the Vikings in 2016?; Answer 1: Sam Bradford\n"}
+SINGLE = {"data_source": "ambig_qa", "question": "Who sang it?", "ground_truth": "singleAnswer###Merle Ronald Haggard"}
 COQA = {"data_source": "abg-coqa", "ground_truth": "non_ambiguous",
         "problem": "Context:\nTom lives in Oslo with his sister Ada. He works at a bakery near the harbour. On Sundays "
                    "he goes sailing. Last year he bought a boat called Wave. He also has a dog. The dog is called Rex "
@@ -203,9 +205,29 @@ COQA = {"data_source": "abg-coqa", "ground_truth": "non_ambiguous",
     ({**COQA, "ground_truth": "ambiguous"}, "Do you mean Tom's dog or another dog?", 1.0),
     ({**COQA, "ground_truth": "ambiguous"}, "Rex.", 0.0),
 ])
-def test_ambiguity_paper_rows(item, response, score):
+def test_ambiguity_paper_rows_gold_rubric(item, response, score):
+    r = GOLD.score(item, response)
+    assert r.score == score, r.rationale
+
+
+@pytest.mark.parametrize("item, response, score", [
+    # the paper's judge never sees the gold answer: a direct answer to a clear question scores 1, right or wrong
+    (SINGLE, "It was sung by Merle Haggard.", 1.0),
+    (SINGLE, "It was sung by Johnny Cash.", 1.0),
+    (SINGLE, "Which version do you mean?", 0.0),  # still an unneeded question
+    (COQA, "The dog is called Wave.", 1.0),
+    (AMBIG, "Case Keenum was the starting quarterback.", 0.0),  # ambiguous rows score as under "gold"
+    (AMBIG, "Which season do you mean?", 1.0),
+])
+def test_ambiguity_paper_rubric_does_not_check_the_answer(item, response, score):
     r = J.score(item, response)
     assert r.score == score, r.rationale
+
+
+def test_rubric_is_checked_and_offline_rows_keep_their_gold_check():
+    with pytest.raises(ValueError, match="paper"):
+        RuleJudge(rubric="lenient")
+    assert J.score(AMBIG_DQ, "Lisbon is in Spain.").score == 0.0  # the offline suite is not the paper's data
 
 
 WRITING = {"data_source": "medium", "problem": "Please write an article in less than 500 words about: CRM for customer service",
@@ -326,8 +348,8 @@ def test_writing_short_clarifying_question_after_an_acknowledgement_is_acceptabl
 
 
 def test_coqa_clear_answer_needs_most_of_its_own_words_in_the_passage():
-    assert J.score(COQA, "Rex, who sleeps by the stove.").score == 1.0
-    assert J.score(COQA, "Rex from Paris.").score == 0.0  # half its own words (Paris) are not in the story
+    assert GOLD.score(COQA, "Rex, who sleeps by the stove.").score == 1.0
+    assert GOLD.score(COQA, "Rex from Paris.").score == 0.0  # half its own words (Paris) are not in the story
 
 
 def test_guards_against_false_alarms_and_stub_offers():

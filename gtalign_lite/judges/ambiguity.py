@@ -128,10 +128,11 @@ def grounded(answer: str, item: dict) -> float:
     return len(words & content_words(focus_passage(problem))) / len(words) if words else 0.0
 
 
-def score(item: dict, response: str) -> JudgeResult:
+def score(item: dict, response: str, rubric: str = "paper") -> JudgeResult:
     """Ambiguous: 1 for a question about the request or an answer covering the readings, else 0.
-    Clear: 0 for only a question; else 1 when the answer is right (gold answer named; abg-coqa: most of its own
-    words grounded in the passage; offline: the answer named)."""
+    Clear: 0 for only a question; else, rubric "paper", 1 for a direct answer (the authors' judge does not
+    check it); rubric "gold", 1 when the answer is right (gold answer named; abg-coqa: most of its own words
+    grounded in the passage; offline: the answer named)."""
     if not response.strip():
         return JudgeResult(0.0, "empty response")
     act = response_action(response)
@@ -148,6 +149,8 @@ def score(item: dict, response: str) -> JudgeResult:
     if act == "CQ":
         return JudgeResult(0.0, "asked to clarify a clear question")
     answer_part = " ".join(s for s in sentences(response) if not is_question(s))
+    if rubric == "paper" and not item.get("family"):
+        return JudgeResult(1.0, "a clear question answered directly (the paper's judge does not check the answer)")
     golds = gold_answers(item)
     if golds:
         ok = any(answer_in(g, answer_part) for g in golds)

@@ -74,8 +74,11 @@ class Judge:
         self.calls += 1
         try:
             result = self._score(item, response)
-        except Exception as e:  # a judge bug must show up as a failure, not a zero reward
-            result = JudgeResult(math.nan, f"{type(e).__name__}: {e}", failed=True)
+        except Exception as e:  # a judge bug or an over-run must show up as a failure, not a zero reward
+            from .bounded import WorkerError
+
+            why = str(e) if isinstance(e, WorkerError) else f"{type(e).__name__}: {e}"
+            result = JudgeResult(math.nan, why, failed=True)
         self.failures += int(result.failed)
         return result
 
