@@ -596,10 +596,11 @@ def boxed_is_gold(response: str | None, gold: str) -> bool:
 
 def labelled_agreement(cases, data_root, judge=None, sources=("wildguard", "ambig_qa", "math-hard", "medium")) -> pd.DataFrame:
     """Our judge against the hand-labelled cases (tests/judge_cases/cases.jsonl) of the given sources: per source,
-    cases and the share scored as labelled (medium: the LLM-side score rounded, since its labels are 0/1 verdicts)."""
+    cases and the share scored as labelled (medium: the LLM-side score rounded, since its labels are 0/1 verdicts).
+    The cases were labelled to the stricter rubric (default judge: RuleJudge(rubric="gold"))."""
     from .judges import RuleJudge
 
-    judge = judge or RuleJudge()
+    judge = judge or RuleJudge(rubric="gold")
     rows, frames = [], {}
     for line in Path(cases).read_text().splitlines():
         c = json.loads(line) if line.strip() else None

@@ -58,7 +58,7 @@ def agreement(cases: list[dict], items: list[dict], judge=None):
 
     from gtalign_lite.judges import RuleJudge, source_kind
 
-    judge = judge or RuleJudge()
+    judge = judge or RuleJudge(rubric="gold")  # the cases were labelled to the stricter rubric (gold answers checked)
     rows, misses = [], []
     for c, item in zip(cases, items):
         result = judge.score(item, c["response"])

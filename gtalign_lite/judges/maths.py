@@ -46,6 +46,12 @@ _SCI = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*[eE]\s*([+-]?\d+)\s*$")
 _THOUSANDS = re.compile(r"^\s*-?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*$")
 
 
+def dollar_delimiters(text: str) -> str:
+    r"""LaTeX's \( x \) and \[ x \] written as $x$ and $$x$$, the delimiters the answer reader knows."""
+    text = re.sub(r"\\\[(.+?)\\\]", lambda m: f"$${m.group(1)}$$", text, flags=re.S)
+    return re.sub(r"\\\((.+?)\\\)", lambda m: f"${m.group(1)}$", text, flags=re.S)
+
+
 def last_boxed(text: str) -> str | None:
     r"""Content of the last \boxed{...} or \fbox{...} (braces balanced), or None."""
     i = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
@@ -222,6 +228,6 @@ def score(item: dict, response: str) -> JudgeResult:
     reference = item.get("answer") or item.get("ground_truth")
     if not reference:
         raise KeyError("math row has no 'answer' or 'ground_truth' to compare with")
-    given = final_answer(response)
+    given = final_answer(dollar_delimiters(response))
     ok = answers_equal(given, reference)
     return JudgeResult(float(ok), f"final answer {given!r} vs {reference!r}")

@@ -8,7 +8,7 @@ named; abg-coqa: grounded in the passage). Maths, safety and writing score the s
 from __future__ import annotations
 
 from . import ambiguity, maths, safety, writing
-from .base import Judge, JudgeResult, source_kind
+from .base import Judge, JudgeResult, is_degenerate, source_kind, unwrap_response
 from .bounded import call_bounded
 
 FAMILIES = {"math": maths, "ambiguity": ambiguity, "safety": safety, "writing": writing}
@@ -17,8 +17,12 @@ TIME_LIMIT = 5.0  # seconds per judgement; an over-run is a counted failure
 
 
 def score_rules(item: dict, response: str, rubric: str = "paper") -> JudgeResult:
-    """The family's rule score of one response (what the worker process runs)."""
+    """The family's rule score of one response (what the worker process runs), read as a reader sees it (JSON
+    wrapper and action label removed); a degenerate reply (an action name or payoff JSON) scores 0 but in writing."""
     module = FAMILIES[source_kind(item)]
+    response = unwrap_response(response)
+    if module is not writing and response.strip() and is_degenerate(response):
+        return JudgeResult(0.0, "degenerate reply: an action name or payoff JSON, no text")
     return module.score(item, response, rubric=rubric) if module is ambiguity else module.score(item, response)
 
 
