@@ -214,6 +214,10 @@ _JSON_FIELDS = ("answer", "response", "followup", "follow_up", "question", "clar
 _JSON_STRING = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _ACTION_LABEL = re.compile(r"^\s*(?:\*\*)?(?:(?:DQ|VQ)_)?(?:DA|CQ|AQ)(?:\*\*)?(?:\s*[:\-\u2013\u2014]\s*|\s*\n\s*)")
 _PAYOFF_TOKEN = re.compile(r"\b(?:(?:DQ|VQ)_)?(?:DA|CQ|AQ)\b|\b(?:LLM|user)\b")
+# A LaTeX command written unescaped inside a JSON string ("$\frac{1}{2}$"): \f, \b, \t, \r, \n would decode as control
+# characters, so its backslash is doubled before decoding.
+_LATEX_IN_JSON = re.compile(r"(?<!\\)\\(?=(?:frac|boxed|binom|beta|bar|text|times|theta|tan|tau|tfrac|right|rho|rangle|"
+                            r"neq|ne\b|nu|nabla|notin|not\b))")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _QUOTED = re.compile(r"\"[^\"]{2,}?\"|\u201c[^\u201d]{2,}?\u201d")
 
@@ -225,7 +229,7 @@ def unwrap_response(text: str) -> str:
     text = _ACTION_LABEL.sub("", text or "", count=1)
     if text.lstrip().startswith("{"):
         try:
-            obj = json.loads(text)
+            obj = json.loads(_LATEX_IN_JSON.sub(r"\\\\", text))
             pairs = [(k, v) for k, v in obj.items() if isinstance(v, str)] if isinstance(obj, dict) else []
         except ValueError:
             pairs = [(k, json.loads(f'"{v}"') if _valid_json_string(v) else v) for k, v in _JSON_STRING.findall(text)]

@@ -134,6 +134,8 @@ def _stated_part(text: str, mark: re.Match) -> str:
     if run and not _HAS_MATH.search(text[:run.start()]):
         return ", ".join(v.strip() for v in _ASSIGNMENTS.findall(run.group(0)))
     answer = mark.string[mark.end():].strip().rstrip(".!?").strip()
+    if (said := re.split(r"\s+is\s+", answer)[-1]) != answer and _HAS_MATH.search(said):
+        answer = said  # "x = 4 is 3": the value stated last
     answer = re.sub(r"\s+(?:and|or)\s+", ", ", _EDGE_WORDS.sub("", _CONDITION.split(answer)[-1]))
     answer = re.sub(r"^[a-zA-Z]\w*\s*=\s*", "", answer)
     return _last_link(answer) if _CHAIN.search(answer) else answer
