@@ -5,6 +5,7 @@ import hashlib
 import json
 import math
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,14 +65,16 @@ class Judge:
 
     name = "judge"
     family_columns: dict[str, tuple] = {}
+    _count = threading.Lock()  # guards calls / failures when score() runs in threads
 
     def __init__(self):
         self.calls = 0
         self.failures = 0
 
     def score(self, item: dict, response: str) -> JudgeResult:
-        """Score one response to one dataset row, counting failures."""
-        self.calls += 1
+        """Score one response to one dataset row, counting failures (thread-safe)."""
+        with self._count:
+            self.calls += 1
         try:
             result = self._score(item, response)
         except Exception as e:  # a judge bug or an over-run must show up as a failure, not a zero reward
@@ -79,8 +82,16 @@ class Judge:
 
             why = str(e) if isinstance(e, WorkerError) else f"{type(e).__name__}: {e}"
             result = JudgeResult(math.nan, why, failed=True)
-        self.failures += int(result.failed)
+        with self._count:
+            self.failures += int(result.failed)
         return result
+
+    def score_many(self, items, responses, workers: int = 8) -> list[JudgeResult]:
+        """score() over pairs, `workers` at a time (threads: an LLM judge waits on its server), in order."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(self.score, items, responses))
 
     def columns_for(self, kind: str) -> tuple:
         """The row columns this judge reads for one family (math, ambiguity, safety, writing)."""
