@@ -130,7 +130,7 @@ class OpenAIJudge(Judge):
 
     prompts: "paper" (the authors' prompts, sampling and reply reading) or "json". timeout: seconds per request;
     time_limit: seconds per judgement over all retries (an over-run is a counted failure); sampling: request fields
-    that replace the defaults (e.g. {"max_tokens": 2048} or chat_template_kwargs). A failed judgement is NaN and
+    that replace the defaults (e.g. {"max_tokens": 2048}; {"top_k": None} drops a field a server rejects). A failed judgement is NaN and
     counted, never cached. Writing: the LLM's 0-4 rating / 4 is score_llm; score (the user side) stays char BLEU."""
 
     family_columns = {"math": ("answer", "ground_truth", "problem", "question"),
@@ -147,7 +147,8 @@ class OpenAIJudge(Judge):
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model, self.api_key, self.timeout, self.time_limit = model, api_key, timeout, time_limit
         self.max_retries, self.backoff, self.prompts = max_retries, backoff, prompts
-        self.sampling = {**(PAPER_SAMPLING if prompts == "paper" else {"temperature": 0.0}), **(sampling or {})}
+        merged = {**(PAPER_SAMPLING if prompts == "paper" else {"temperature": 0.0}), **(sampling or {})}
+        self.sampling = {k: v for k, v in merged.items() if v is not None}  # None drops a field the server rejects
         self.cache = DiskCache(cache_dir) if cache_dir else None
         self.name = f"openai:{model}" + (":paper" if prompts == "paper" else "")
         self._local = threading.local()  # one HTTP session per thread
