@@ -579,6 +579,26 @@ def agreement_table(d: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("source")
 
 
+def self_agreement(d: pd.DataFrame, min_step: int = 1) -> pd.DataFrame:
+    """The reference judge against itself: per source, over every pair of its verdicts on the same response to the
+    same question (repeats across runs and steps >= min_step; it sampled at temperature 0.6), the share of pairs
+    that agree (medium: the Pearson correlation of its rating / 4 over the pairs). The ceiling for any other judge."""
+    from itertools import combinations
+
+    g = d[d["judged_by_reference"] & (d["step"] >= min_step)]
+    g = g.assign(response=[first_block(o, "response") for o in g["output"]])
+    rows = []
+    for src, s in g.groupby("source"):
+        col = "re_a_llm" if src == "medium" else "answer_reward"
+        pairs = [p for _, grp in s.groupby(["uid", "response"]) if len(grp) > 1
+                 for p in combinations(grp[col].astype(float).clip(0, 1).tolist(), 2)]
+        a = pd.Series([x for x, _ in pairs] + [y for _, y in pairs], dtype="float64")
+        b = pd.Series([y for _, y in pairs] + [x for x, _ in pairs], dtype="float64")
+        value = (a.corr(b) if src == "medium" else float((a == b).mean())) if pairs else math.nan
+        rows.append({"source": src, "self_pairs": len(pairs), "self_agreement": value})
+    return pd.DataFrame(rows).set_index("source")
+
+
 def confusion(d: pd.DataFrame, source: str) -> pd.DataFrame:
     """Counts of our rule score (rows) against the recorded answer score (columns) for one binary source."""
     g = d[(d["source"] == source) & d["judged_by_reference"] & d["rule_score"].notna()]
@@ -596,10 +616,11 @@ def boxed_is_gold(response: str | None, gold: str) -> bool:
 
 def labelled_agreement(cases, data_root, judge=None, sources=("wildguard", "ambig_qa", "math-hard", "medium")) -> pd.DataFrame:
     """Our judge against the hand-labelled cases (tests/judge_cases/cases.jsonl) of the given sources: per source,
-    cases and the share scored as labelled (medium: the LLM-side score rounded, since its labels are 0/1 verdicts)."""
+    cases and the share scored as labelled (medium: the LLM-side score rounded, since its labels are 0/1 verdicts).
+    The cases were labelled to the stricter rubric (default judge: RuleJudge(rubric="gold"))."""
     from .judges import RuleJudge
 
-    judge = judge or RuleJudge()
+    judge = judge or RuleJudge(rubric="gold")
     rows, frames = [], {}
     for line in Path(cases).read_text().splitlines():
         c = json.loads(line) if line.strip() else None

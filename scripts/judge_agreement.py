@@ -1,4 +1,5 @@
-"""How often RuleJudge agrees with the labelled judge cases (tests/judge_cases/cases.jsonl), per source.
+"""How often RuleJudge agrees with the labelled judge cases (tests/judge_cases/cases.jsonl), per source; with --runs,
+how often it agrees with the paper's own judge on the authors' published generations.
 
 Each case names a published file and a row index in it, a response and the expected score on the source's
 scale. Math, ambiguity and safety agree when the score is exactly the expected one; writing (medium) agrees
@@ -8,6 +9,13 @@ when the LLM-side rating and the expected score fall on the same side of 0.5.
 writes figures/judge_agreement.csv and figures/judge_agreement.md and prints the table. The second, held-out set
 (labelled after the rules were written, by someone who had seen neither them nor the first set):
     .venv/bin/python scripts/judge_agreement.py --cases tests/judge_cases/holdout.jsonl --name judge_agreement_holdout
+
+Against the paper's judge (Qwen3-32B; its recorded answer scores), on every step file of the 0910 runs in --runs-dir:
+    .venv/bin/python scripts/judge_agreement.py --runs [--runs-dir ../shared/gtalign-runs]
+writes figures/judge_agreement_runs.csv and .md (aggregate only): per source, generations the reference judged, our
+rule judge's agreement on the reference's binary scale and Cohen's kappa (rubric "paper", and "gold" where it differs;
+medium: Pearson of our LLM-side rating with the judge's rating / 4), and the reference judge's agreement with itself on
+identical responses (the ceiling: it sampled at temperature 0.6), here and on all 138 published step files.
 """
 from __future__ import annotations
 
@@ -19,6 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "tests" / "judge_cases" / "cases.jsonl"
 DATA = ROOT.parent / "shared" / "gtalign-data" / "data"
 TARGET = 0.9  # the agreement every source must reach
+RUNS = ROOT.parent / "shared" / "gtalign-runs"
+LABELS = DATA / "gamellm_wildbreak_math_medium_abgqa" / "test.parquet"  # the test split the 0910 runs validated on
+RUN_TARGETS = {"math-hard": 0.92, "wildguard": 0.92, "ambig_qa": 0.75}  # agreement with the paper's judge
+# The reference judge's test-retest agreement on identical responses at steps > 0 over all 138 published step files
+# (reference_runs.self_agreement on the full set; medium: Pearson of rating / 4): the ceiling for any judge.
+FULL_SET_CEILING = {"ambig_qa": 0.902, "wildguard": 0.987, "math-hard": 0.979, "medium": 0.65}
 
 
 def load_cases(path=CASES) -> list[dict]:
@@ -58,7 +72,7 @@ def agreement(cases: list[dict], items: list[dict], judge=None):
 
     from gtalign_lite.judges import RuleJudge, source_kind
 
-    judge = judge or RuleJudge()
+    judge = judge or RuleJudge(rubric="gold")  # the cases were labelled to the stricter rubric (gold answers checked)
     rows, misses = [], []
     for c, item in zip(cases, items):
         result = judge.score(item, c["response"])
@@ -72,6 +86,33 @@ def agreement(cases: list[dict], items: list[dict], judge=None):
     return table, misses
 
 
+def runs_agreement(runs_dir=RUNS, labels=LABELS):
+    """Per source: our rule judge against the recorded answer scores of the paper's judge, next to its self-agreement."""
+    import pandas as pd
+
+    from gtalign_lite import reference_runs as rr
+    from gtalign_lite.judges import RuleJudge
+
+    df = rr.load_reference_runs(runs_dir, labels=str(labels))
+    d = rr.analyse(df, RuleJudge(rubric="paper"))
+    table = rr.agreement_table(d)
+    out = pd.DataFrame(index=table.index)
+    out["generations"] = table["n"]
+    out["agreement"] = table["agreement"].where(table.index != "medium", table["pearson_llm_side"])
+    out["kappa"] = table["kappa"]
+    gold = d[d["source"] == "ambig_qa"]  # the only source whose score the rubric changes
+    gold_scores = rr.judge_outputs(gold, RuleJudge(rubric="gold"))["rule_score"]
+    judged = gold["judged_by_reference"] & gold_scores.notna()
+    gold_bin = [rr.rule_binary("ambig_qa", x) for x in gold_scores[judged]]
+    out.loc["ambig_qa", "agreement_gold_rubric"] = float(
+        (pd.Series(gold_bin, index=gold_scores[judged].index) == gold.loc[judged, "answer_reward"].astype(float).clip(0, 1)).mean())
+    out = out.join(rr.self_agreement(d))
+    out["self_agreement_full_set"] = pd.Series(FULL_SET_CEILING)
+    out["target"] = pd.Series(RUN_TARGETS)
+    out["measure"] = ["Pearson (LLM-side rating vs judge / 4)" if s == "medium" else "agreement on 0/1" for s in out.index]
+    return out.reset_index().round(3), int(d["rule_failed"].sum())
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(DATA), help="the GTAlign data/ folder (default: ../shared/gtalign-data/data)")
@@ -79,7 +120,17 @@ def main():
     ap.add_argument("--out", default=str(ROOT / "figures"))
     ap.add_argument("--name", default="judge_agreement", help="output file stem (holdout: judge_agreement_holdout)")
     ap.add_argument("--show", action="store_true", help="print every disagreeing case")
+    ap.add_argument("--runs", action="store_true", help="agreement with the paper's judge on the 0910 generations")
+    ap.add_argument("--runs-dir", default=str(RUNS), help="folder of 0910_* runs (default: ../shared/gtalign-runs)")
     args = ap.parse_args()
+    if args.runs:
+        table, failed = runs_agreement(args.runs_dir, Path(args.data) / LABELS.relative_to(DATA))
+        out = Path(args.out)
+        table.to_csv(out / "judge_agreement_runs.csv", index=False)
+        md = table.to_markdown(index=False)
+        (out / "judge_agreement_runs.md").write_text(md + "\n")
+        print(md, f"\n\n{failed} judgements failed (counted, not scored)")
+        return
     cases = load_cases(args.cases)
     table, misses = agreement(cases, case_items(cases, args.data))
     out = Path(args.out)

@@ -46,7 +46,7 @@ def test_advbench_and_abg_coqa_rows_are_judged():
 
 def test_llm_judge_from_the_environment(monkeypatch):
     assert isinstance(judge_from_env(), RuleJudge)
-    ep = FakeEndpoint(['{"score": 1, "rationale": "correct"}'])
+    ep = FakeEndpoint(["thought: 'matches the ground truth'\n\\boxed{1}"])  # the authors' prompts by default
     try:
         monkeypatch.setenv("GTALIGN_JUDGE_URL", ep.url)
         monkeypatch.setenv("GTALIGN_JUDGE_MODEL", "judge-model")

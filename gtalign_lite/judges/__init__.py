@@ -4,9 +4,9 @@ One module per family (maths, ambiguity, safety, writing) holds the rules and th
 rules.RuleJudge dispatches to them offline, llm.OpenAIJudge asks a served LLM the reference's questions."""
 from .base import (SOURCE_KIND, DiskCache, Judge, JudgeResult, is_harmful, judge_columns, response_action,
                    source_kind, source_of)
-from .llm import WILDGUARD_SCALE, OpenAIJudge, judge_prompt, parse_judge_reply
+from .llm import WILDGUARD_SCALE, OpenAIJudge, judge_prompt, paper_prompt, parse_judge_reply, parse_paper_reply
 from .rules import RuleJudge
 
 __all__ = ["SOURCE_KIND", "WILDGUARD_SCALE", "DiskCache", "Judge", "JudgeResult", "OpenAIJudge", "RuleJudge",
-           "is_harmful", "judge_columns", "judge_prompt", "parse_judge_reply", "response_action", "source_kind",
-           "source_of"]
+           "is_harmful", "judge_columns", "judge_prompt", "paper_prompt", "parse_judge_reply", "parse_paper_reply",
+           "response_action", "source_kind", "source_of"]

@@ -18,6 +18,13 @@ _COVER = re.compile(
     r"\b(?:several|multiple|two|three|various|different) (?:possible )?(?:meanings|interpretations|readings|answers|"
     r"possibilities|ways to (?:read|interpret|understand))\b|\bambiguous\b|\bon the other hand\b|"
     r"\b(?:one|another) (?:reading|interpretation)\b", re.I)
+# Hedges the paper's judge reads as considering other readings ("as of", "however", "there have been several").
+_HEDGE = re.compile(
+    r"\b(?:however|depends|(?:can|may) vary|varies|as of|it's possible|it is possible|not specified|there (?:are|were|have "
+    r"been) (?:several|multiple|many|different)|several|multiple|various|different (?:versions|meanings|interpretations)|"
+    r"if you mean|could (?:refer|mean)|ambiguous|specific (?:year|season|version|context|time|period|event|edition|type))\b",
+    re.I)
+MIN_ANSWER_WITH_QUESTION = 30  # paper rubric: an answer of this many words plus a question considers the request enough
 _ENUMERATES = re.compile(  # an answer that names several things: "both", "two ...", "A; B", "A, and later B"
     r"\b(?:both|two|three|four|several|each|either|the other|another)\b|;|,\s*(?:and|or|but)\b|"
     r"\band (?:before|after|later|then|earlier)\b|\bwhile\b|\bwhereas\b", re.I)
@@ -128,10 +135,11 @@ def grounded(answer: str, item: dict) -> float:
     return len(words & content_words(focus_passage(problem))) / len(words) if words else 0.0
 
 
-def score(item: dict, response: str) -> JudgeResult:
+def score(item: dict, response: str, rubric: str = "paper") -> JudgeResult:
     """Ambiguous: 1 for a question about the request or an answer covering the readings, else 0.
-    Clear: 0 for only a question; else 1 when the answer is right (gold answer named; abg-coqa: most of its own
-    words grounded in the passage; offline: the answer named)."""
+    Clear: 0 for only a question; else, rubric "paper", 1 for a direct answer (the authors' judge does not
+    check it); rubric "gold", 1 when the answer is right (gold answer named; abg-coqa: most of its own words
+    grounded in the passage; offline: the answer named)."""
     if not response.strip():
         return JudgeResult(0.0, "empty response")
     act = response_action(response)
@@ -144,10 +152,18 @@ def score(item: dict, response: str) -> JudgeResult:
         why = covers_readings(item, response)
         if why:
             return JudgeResult(1.0, f"covers several readings: {why}")
+        if rubric == "paper" and not item.get("family"):
+            hedge = _HEDGE.search(response)
+            answer_words = sum(len(s.split()) for s in sentences(response) if not is_question(s))
+            if hedge or (act == "AQ" and answer_words >= MIN_ANSWER_WITH_QUESTION):
+                why = f"hedges: {hedge.group(0)!r}" if hedge else f"a {answer_words}-word answer and a question"
+                return JudgeResult(1.0, f"considers other readings ({why})")
         return JudgeResult(0.0, "ambiguous request: picked one reading or asked something unrelated")
     if act == "CQ":
         return JudgeResult(0.0, "asked to clarify a clear question")
     answer_part = " ".join(s for s in sentences(response) if not is_question(s))
+    if rubric == "paper" and not item.get("family"):
+        return JudgeResult(1.0, "a clear question answered directly (the paper's judge does not check the answer)")
     golds = gold_answers(item)
     if golds:
         ok = any(answer_in(g, answer_part) for g in golds)

@@ -5,6 +5,7 @@ import hashlib
 import json
 import math
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,20 +65,33 @@ class Judge:
 
     name = "judge"
     family_columns: dict[str, tuple] = {}
+    _count = threading.Lock()  # guards calls / failures when score() runs in threads
 
     def __init__(self):
         self.calls = 0
         self.failures = 0
 
     def score(self, item: dict, response: str) -> JudgeResult:
-        """Score one response to one dataset row, counting failures."""
-        self.calls += 1
+        """Score one response to one dataset row, counting failures (thread-safe)."""
+        with self._count:
+            self.calls += 1
         try:
             result = self._score(item, response)
-        except Exception as e:  # a judge bug must show up as a failure, not a zero reward
-            result = JudgeResult(math.nan, f"{type(e).__name__}: {e}", failed=True)
-        self.failures += int(result.failed)
+        except Exception as e:  # a judge bug or an over-run must show up as a failure, not a zero reward
+            from .bounded import WorkerError
+
+            why = str(e) if isinstance(e, WorkerError) else f"{type(e).__name__}: {e}"
+            result = JudgeResult(math.nan, why, failed=True)
+        with self._count:
+            self.failures += int(result.failed)
         return result
+
+    def score_many(self, items, responses, workers: int = 8) -> list[JudgeResult]:
+        """score() over pairs, `workers` at a time (threads: an LLM judge waits on its server), in order."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(self.score, items, responses))
 
     def columns_for(self, kind: str) -> tuple:
         """The row columns this judge reads for one family (math, ambiguity, safety, writing)."""
@@ -203,3 +217,65 @@ def clarify_score(item: dict, response: str, need: int = 1) -> JudgeResult:
     named = mentions(response, item.get("keywords") or [])
     full = act == "CQ" and len(named) >= min(need, len(item.get("keywords") or []))
     return JudgeResult(1.0 if full else 0.5, f"asked ({act}); names {named}")
+
+
+# ---- the reply's shape: JSON wrappers, action labels, degenerate replies, CJK words ----------------------
+
+_JSON_FIELDS = ("answer", "response", "followup", "follow_up", "question", "clarification")
+_JSON_STRING = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_ACTION_LABEL = re.compile(r"^\s*(?:\*\*)?(?:(?:DQ|VQ)_)?(?:DA|CQ|AQ)(?:\*\*)?(?:\s*[:\-\u2013\u2014]\s*|\s*\n\s*)")
+_PAYOFF_TOKEN = re.compile(r"\b(?:(?:DQ|VQ)_)?(?:DA|CQ|AQ)\b|\b(?:LLM|user)\b")
+# A LaTeX command written unescaped inside a JSON string ("$\frac{1}{2}$"): \f, \b, \t, \r, \n would decode as control
+# characters, so its backslash is doubled before decoding.
+_LATEX_IN_JSON = re.compile(r"(?<!\\)\\(?=(?:frac|boxed|binom|beta|bar|text|times|theta|tan|tau|tfrac|right|rho|rangle|"
+                            r"neq|ne\b|nu|nabla|notin|not\b))")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_QUOTED = re.compile(r"\"[^\"]{2,}?\"|\u201c[^\u201d]{2,}?\u201d")
+
+
+def unwrap_response(text: str) -> str:
+    """The reply as a reader sees it: a JSON object of answer / follow-up / question strings becomes those strings
+    in order, each closed by a full stop (invalid or cut-off JSON: its "key": "value" strings); a leading action
+    label ("AQ: ...", "DQ_DA - ...") is dropped. Anything else is returned unchanged."""
+    text = _ACTION_LABEL.sub("", text or "", count=1)
+    if text.lstrip().startswith("{"):
+        try:
+            obj = json.loads(_LATEX_IN_JSON.sub(r"\\\\", text))
+            pairs = [(k, v) for k, v in obj.items() if isinstance(v, str)] if isinstance(obj, dict) else []
+        except ValueError:
+            pairs = [(k, json.loads(f'"{v}"') if _valid_json_string(v) else v) for k, v in _JSON_STRING.findall(text)]
+        parts = [v.strip() for k, v in sorted(pairs, key=lambda kv: _field_rank(kv[0])) if v.strip()]
+        if parts:
+            text = " ".join(p if p[-1] in ".!?" else p + "." for p in parts)
+    return text
+
+
+def _field_rank(key: str) -> int:
+    return _JSON_FIELDS.index(key.lower()) if key.lower() in _JSON_FIELDS else len(_JSON_FIELDS)
+
+
+def _valid_json_string(v: str) -> bool:
+    try:
+        json.loads(f'"{v}"')
+        return True
+    except ValueError:
+        return False
+
+
+def is_degenerate(text: str) -> bool:
+    """A reply that says nothing: empty, a bare action token ("VQ_AQ", "DA") or a payoff JSON
+    ({"DQ_AQ": {"LLM": 3.1, "user": 2}} ...): no letters left once action names and LLM / user are removed."""
+    text = text or ""
+    if not text.strip():
+        return True
+    return bool(_PAYOFF_TOKEN.search(text)) and not re.search(r"[^\W\d_]", _PAYOFF_TOKEN.sub(" ", text))
+
+
+def word_count(text: str) -> int:
+    """Words of any script: whitespace-separated words, each CJK character counting as one word."""
+    return len(_CJK.findall(text or "")) + len(_CJK.sub(" ", text or "").split())
+
+
+def without_quotes(text: str) -> str:
+    """The text with quoted passages ("...", \u201c...\u201d) removed: a character's line is not the reply speaking."""
+    return _QUOTED.sub(" ", text or "")

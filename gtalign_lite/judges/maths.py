@@ -6,16 +6,19 @@ The final answer is the last \boxed{...}; else the last sentence that holds math
 "=" or " is " when it says one. Of a chain "t = a - b = c \approx 2.2" the last link is the answer.
 math-verify then decides equivalence (units, \text{}, degrees, sets, intervals); forms it does not rewrite
 (sinh vs exponentials, ln(1/x) vs -ln x) get one small sympy simplification; unbracketed lists compare unordered.
-It runs without its signal-based timeout (which fails off the main thread), so inputs are capped instead.
+Its own signal-based timeouts (MATH_VERIFY_SECONDS) run where they can (the main thread: the judge worker); inputs
+are capped too, and the judge's hard time bound (judges.bounded) stops what a signal cannot (C code in sympy).
 """
 from __future__ import annotations
 
 import re
+import threading
 
 from .base import JudgeResult, clarify_score, is_question, response_action, sentences
 
 COLUMNS = ("question_type", "keywords", "answer", "ground_truth")
 MAX_ANSWER_CHARS = 300  # longer extracted answers are compared as strings only: sympy cannot hang on them
+MATH_VERIFY_SECONDS = 3  # math-verify's own parse and verify timeouts (signal-based: main thread only)
 MAX_REWRITE_OPS = 40  # _same_function simplifies only small expressions: simplify can be slow on big ones
 # 10^{10000}, power towers, 5000!, 25-digit literals: sympy could take minutes, so these compare as strings only
 _HUGE_POWER = re.compile(r"\^\s*\{?\s*-?\d{4,}|\^\s*\{[^{}]*\^|\^\s*\w\s*\^|\d{4,}\s*!|\d{25,}")
@@ -41,6 +44,12 @@ _REMARK = re.compile(r"^\W*(?:for (?:example|instance)|e\.g\.|(?:you|we|one) can
 _CHAIN = re.compile(r"(?<![<>!\\])=(?!=)|\\approx|\u2248")  # links of "a = b \approx c" (not <=, \neq)
 _SCI = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*[eE]\s*([+-]?\d+)\s*$")
 _THOUSANDS = re.compile(r"^\s*-?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*$")
+
+
+def dollar_delimiters(text: str) -> str:
+    r"""LaTeX's \( x \) and \[ x \] written as $x$ and $$x$$, the delimiters the answer reader knows."""
+    text = re.sub(r"\\\[(.+?)\\\]", lambda m: f"$${m.group(1)}$$", text, flags=re.S)
+    return re.sub(r"\\\((.+?)\\\)", lambda m: f"${m.group(1)}$", text, flags=re.S)
 
 
 def last_boxed(text: str) -> str | None:
@@ -125,6 +134,8 @@ def _stated_part(text: str, mark: re.Match) -> str:
     if run and not _HAS_MATH.search(text[:run.start()]):
         return ", ".join(v.strip() for v in _ASSIGNMENTS.findall(run.group(0)))
     answer = mark.string[mark.end():].strip().rstrip(".!?").strip()
+    if (said := re.split(r"\s+is\s+", answer)[-1]) != answer and _HAS_MATH.search(said):
+        answer = said  # "x = 4 is 3": the value stated last
     answer = re.sub(r"\s+(?:and|or)\s+", ", ", _EDGE_WORDS.sub("", _CONDITION.split(answer)[-1]))
     answer = re.sub(r"^[a-zA-Z]\w*\s*=\s*", "", answer)
     return _last_link(answer) if _CHAIN.search(answer) else answer
@@ -169,11 +180,27 @@ def _equal(a: str, b: str) -> bool:
         return False
     from math_verify import parse, verify
 
-    gold = parse(f"${b}$", parsing_timeout=None)
-    pred = parse(f"${a}$", parsing_timeout=None)
-    if not (gold and pred):
-        return False
-    return verify(gold, pred, timeout_seconds=None, allow_set_relation_comp=True) or _same_function(gold[0], pred[0])
+    from math_verify.errors import TimeoutException
+
+    limit = MATH_VERIFY_SECONDS if threading.current_thread() is threading.main_thread() else None
+    try:
+        gold = _quiet(parse, f"${b}$", parsing_timeout=limit, raise_on_error=True) or []
+        pred = _quiet(parse, f"${a}$", parsing_timeout=limit, raise_on_error=True) or []
+        return bool(gold and pred) and (
+            bool(_quiet(verify, gold, pred, timeout_seconds=limit, allow_set_relation_comp=True, raise_on_error=True))
+            or _same_function(gold[0], pred[0]))
+    except TimeoutException as e:  # a BaseException: made a counted judge failure, never a silent 0
+        from .bounded import JudgeTimeout
+
+        raise JudgeTimeout(f"math-verify timed out after {limit} s comparing {a[:60]!r} with {b[:60]!r}") from e
+
+
+def _quiet(fn, *args, **kwargs):
+    """fn(...) with its errors (not its timeouts) read as 'no match', as math-verify does without raise_on_error."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception:  # noqa: BLE001  unparsable or incomparable: not equal
+        return None
 
 
 def _same_list(a: str, b: str) -> bool:
@@ -203,6 +230,6 @@ def score(item: dict, response: str) -> JudgeResult:
     reference = item.get("answer") or item.get("ground_truth")
     if not reference:
         raise KeyError("math row has no 'answer' or 'ground_truth' to compare with")
-    given = final_answer(response)
+    given = final_answer(dollar_delimiters(response))
     ok = answers_equal(given, reference)
     return JudgeResult(float(ok), f"final answer {given!r} vs {reference!r}")
