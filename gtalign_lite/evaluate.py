@@ -60,6 +60,8 @@ def evaluate_method(run, method: str, items: list[dict], judge, P: dict, load) -
     variant or one more evaluation set computes only what is new."""
     import json
 
+    from .runs import content_hash
+
     adapter = run.adapter(method)
     restored = adapter is not None and not adapter.exists() and method in run.restored()
     frames, model, tok = [], None, None
@@ -67,7 +69,7 @@ def evaluate_method(run, method: str, items: list[dict], judge, P: dict, load) -
         part = [it for it in items if it.get("eval_set", "suite") == name]
         key = {"ids": [item_key(it) for it in part], "seed": P["seed"], "variant": P["reward_variant"],
                "max_new_tokens": P["eval_max_new_tokens"], "dtype": P.get("gen_dtype", "auto"),
-               "adapter_mtime": adapter.stat().st_mtime if adapter and not restored else None}
+               "adapter_sha256": content_hash(adapter) if adapter and not restored else None}  # not mtime
         path = run.eval / "methods" / f"{method}-{name}.csv"
         meta = path.with_suffix(".json")
         if path.exists() and meta.exists() and json.loads(meta.read_text()) == key:
