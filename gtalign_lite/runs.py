@@ -71,7 +71,13 @@ class Run:
         (not run_dir, save_steps, batch sizes for generation...: schema.Param.result), so a copied or moved run
         folder still counts as done."""
         path = self.done_path(stage)
-        return path.exists() and _results_only(json.loads(path.read_text())) == _results_only(params)
+        if not path.exists():
+            return False
+        try:
+            saved = json.loads(path.read_text())
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path} is damaged ({e}): delete it, and {stage} runs again") from None
+        return _results_only(saved) == _results_only(params)
 
     def upstream_newer(self, stage: str) -> list[str]:
         """Stages of earlier notebooks that finished after `stage` last did: its inputs changed since, so a later

@@ -172,3 +172,12 @@ def test_reward_log_is_kept_with_each_checkpoint_and_put_back(tmp_path):
     assert later.calls == [("train", str(tmp_path / "checkpoint-1"))]
     assert owner2.history[0] == {"welfare": 0.5, "step": 1} and owner2.history[1]["step"] == 1
     assert len(owner2.history) == 2
+
+
+def test_a_damaged_done_marker_is_named(tmp_path):
+    run = runs.Run(tmp_path)
+    run.mark_done("03_sft", {"seed": 0})
+    assert run.is_done("03_sft", {"seed": 0})
+    run.done_path("03_sft").write_text('{"seed": ')
+    with pytest.raises(ValueError, match=r"03_sft.json is damaged .*delete it, and 03_sft runs again"):
+        run.is_done("03_sft", {"seed": 0})
