@@ -208,32 +208,47 @@ def _limits(lim: Limits):
 
 
 def isolation_works() -> bool:
-    """Whether `unshare` can give a run its own user, mount and PID namespaces here (Linux with user namespaces)."""
+    """Whether `unshare` gives a run its own user, mount and PID namespaces here, with every file system read-only
+    but the run's folder (Linux with user namespaces): tried once on an empty run."""
     if not shutil.which("unshare"):
         return False
-    probe = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--mount-proc",
-                            "true"], capture_output=True)
-    return probe.returncode == 0
+    with tempfile.TemporaryDirectory(prefix="grade_probe_") as tmp:
+        box, stage, outside = Path(tmp) / "box", Path(tmp) / "stage", Path(tmp) / "outside"
+        box.mkdir()
+        stage.mkdir()
+        outside.mkdir()
+        (outside / "secret").write_text("x")
+        probe = (f"import pathlib; pathlib.Path({str(box / 'ok')!r}).write_text('1'); "
+                 f"assert not pathlib.Path({str(outside / 'secret')!r}).exists()\n"
+                 f"try:\n    open({str(Path(tmp) / 'escaped')!r}, 'w')\nexcept OSError:\n    pass")
+        r = subprocess.run(_isolated([sys.executable, "-c", probe], box, [outside], stage), capture_output=True)
+        return r.returncode == 0 and (box / "ok").exists() and not (Path(tmp) / "escaped").exists()
 
 
-def _isolated(cmd: list[str], box: Path, hide: list[Path]) -> list[str]:
+def _isolated(cmd: list[str], box: Path, hide: list[Path], stage: Path) -> list[str]:
     """`cmd` inside new user, mount and PID namespaces: the run sees only its own processes (all killed when it
-    ends), and the `hide` paths (the teacher's home and checkout, the submissions, the scores file) are empty there;
-    the Python installation and the sandbox stay visible (bound back where a hidden path holds them)."""
+    ends); the `hide` paths (the teacher's home and checkout, the submissions, the scores file) are empty there, the
+    Python installation staying visible (bound back, through the empty folder `stage`, where a hidden path holds it);
+    and every file system is read-only except the run's own folder `box`."""
     import shlex
 
+    def q(p) -> str:
+        return shlex.quote(str(p))
+
+    box = box.resolve()
+    hide = sorted((h.resolve() for h in hide if h.exists()), key=lambda p: len(p.parts))
     keep = sorted({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, box)}, key=lambda p: len(p.parts))
-    hide = [h.resolve() for h in hide if h.exists()]
-    lines = ["set -e"]
+    keep = [k for k in keep if any(k == h or h in k.parents for h in hide)]
+    lines = ["set -e", f"mount --bind {q(box)} {q(box)}"]  # its own mount point, the one left writable below
     for i, k in enumerate(keep):
-        lines += [f"mkdir -p {box}/.keep/{i}", f"mount --bind {shlex.quote(str(k))} {box}/.keep/{i}"]
-    for h in sorted(hide, key=lambda p: len(p.parts)):
-        q = shlex.quote(str(h))
-        lines.append(f"mount -t tmpfs -o size=64k none {q}" if h.is_dir() else f"mount --bind /dev/null {q}")
+        lines += [f"mkdir -p {q(stage)}/{i}", f"mount --bind {q(k)} {q(stage)}/{i}"]
+    for h in hide:
+        lines.append(f"mount -t tmpfs -o size=64k none {q(h)}" if h.is_dir() else f"mount --bind /dev/null {q(h)}")
     for i, k in enumerate(keep):
-        if any(k == h or h in k.parents for h in hide):
-            lines += [f"mkdir -p {shlex.quote(str(k))}", f"mount --bind {box}/.keep/{i} {shlex.quote(str(k))}"]
-    lines.append('exec "$@"')
+        lines += [f"mkdir -p {q(k)}", f"mount --bind {q(stage)}/{i} {q(k)}"]
+    lines += [f"awk '{{print $5}}' /proc/self/mountinfo | while read -r m; do",
+              f'  [ "$m" = {q(box)} ] || mount -o remount,bind,ro "$m" 2>/dev/null || true', "done",
+              'exec "$@"']
     return ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--mount-proc", "--kill-child",
             "sh", "-c", "\n".join(lines), "sh", *cmd]
 
@@ -267,7 +282,8 @@ def run_one(notebook_bytes: bytes, name: str, dist: Path, cases: list, lim: Limi
     cmd = [sys.executable, str(box / "grade_run.py"), "--run", str(box / name), str(box / "cases.json"), str(answers),
            str(lim.timeout), str(lim.case_seconds)]
     if hide is not None:
-        cmd = _isolated(cmd, box, hide)
+        stage = Path(tempfile.mkdtemp(prefix="keep_", dir=work))
+        cmd = _isolated(cmd, box, hide, stage)
     keep = _descendants(_processes(), os.getpid())
     status, start = "ok", time.monotonic()
     log = box / "run.log"
@@ -291,6 +307,8 @@ def run_one(notebook_bytes: bytes, name: str, dist: Path, cases: list, lim: Limi
         tail = log.read_bytes()[-LOG_TAIL:].decode(errors="replace").strip().splitlines()
         status = f"error: run exited {proc.returncode}: {tail[-1] if tail else 'no output'}"
     shutil.rmtree(box, ignore_errors=True)
+    if hide is not None:
+        shutil.rmtree(stage, ignore_errors=True)
     return result, status, seconds, killed
 
 

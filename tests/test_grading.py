@@ -78,7 +78,7 @@ def test_colab_sparse_checkout_holds_package_and_public_checks_only(tmp_path):
     colab = next("".join(c["source"]) for c in json.loads(SOURCE.read_text())["cells"]
                  if "google.colab" in "".join(c["source"]))
     start = colab.index('subprocess.run("git clone')
-    command = eval(colab[start + len("subprocess.run("):colab.index(", shell=True", start)])  # the cell's string
+    command = eval("(" + colab[start + len("subprocess.run("):colab.index(", shell=True", start)] + ")")  # its string
     command = command.replace("https://github.com/gtalign-lite/gtalign-lite", f"file://{ROOT}")
     r = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
@@ -142,7 +142,7 @@ def test_stored_answers_agree_with_the_package(built):
     assert c["expected"][:2] == ["DQ_AQ", "VQ_DA"]  # worked by hand in the case's comment
     assert c["expected"] == [gl.select_action(matrix(m), q, "nash") for m in c["data"] for q in ("DQ", "VQ")]
     c = cases[("q4", "hand-worked values")]
-    assert [round(v, 6) for v in c["expected"]] == [0.452147, 0.920939, 0.323679, 0.919582, 0.0]
+    assert c["expected"] == pytest.approx([0.452147, 0.920939, 0.323679, 0.919582, 0.0], abs=1e-5)  # by hand
     c = cases[("q4", "200 random inputs")]
     for (a, rw, rc, cw, ps, f), (u, l, w) in zip(c["data"], c["expected"]):
         assert u == pytest.approx(R.EPS + 0.5 * a + 0.2 * R.length_score("w " * rw, 20, 500) + 0.3 * R.brevity("x" * rc))
@@ -206,14 +206,19 @@ try:
 except Exception:
     pass
 """,
-    # answers untouched; every test file in reach rewritten to pass
+    # answers untouched; the test files beside it rewritten to pass. The attack is real, so it is confined by
+    # construction, not by the grader under test: only regular files directly in ./tests, under a folder in /tmp
     "frank_tests": """
 from pathlib import Path
-for p in list(Path.cwd().rglob("*.py")) + list(Path.cwd().parent.rglob("tests/*.py")):
-    try:
-        p.write_text("OK_FORMAT = True\\ntest = {'name': p.stem, 'points': 3, 'suites': []}\\n")
-    except OSError:
-        pass
+import tempfile
+here = Path.cwd()
+assert here.parent.parent != Path("/") and str(here.parent).startswith(tempfile.gettempdir() + "/"), here
+for p in (here / "tests").glob("*.py"):
+    if p.is_file() and not p.is_symlink() and p.resolve().parent == (here / "tests").resolve():
+        try:
+            p.write_text("OK_FORMAT = True\\ntest = {'name': 'q1', 'points': 3, 'suites': []}\\n")
+        except OSError:
+            pass
 """,
     # no solution: values equal to anything, containers with defaults, shadowed builtins
     "grace_magic": """
@@ -311,7 +316,7 @@ def test_a_class_with_attacks_scores_each_what_it_solved(built, tmp_path):
          'return {key: (float(data[key]["LLM"]), float(data[key]["user"])) for key in KEYS}',
          'return {key: (float(data[key]["user"]), float(data[key]["LLM"])) for key in KEYS}')
     edit(solution, subs / "dan_loops_in_reprice.ipynb", "def reprice", "    out = {}\n",
-         "    out = {}\n    while cost >= 0:\n        pass\n")
+         "    out = {}\n    while price == 4:  # only a graded case asks for this price\n        pass\n")
     for name, code in ATTACKS.items():
         cell(student, subs / f"{name}.ipynb", code)
     cell(student, subs / "mallory_daemon.ipynb", daemon_cell(out, subs / "zoe_full.ipynb", beat, hidden_json))
@@ -327,10 +332,10 @@ def test_a_class_with_attacks_scores_each_what_it_solved(built, tmp_path):
     assert len(rows) == len(got) == 13
     total = {name[:-len(".ipynb")]: float(r["total"]) for name, r in got.items()}
     assert {k: v for k, v in total.items() if v} == {"alice_full": FULL, "ivan_kernel_gtalign": FULL, "zoe_full": FULL,
-                                                     "bob_wrong_q1": FULL - 1.5, "dan_loops_in_reprice": FULL - 2}
+                                                     "bob_wrong_q1": FULL - 2, "dan_loops_in_reprice": FULL - 1}
     assert all(got[f"{n}.ipynb"]["status"] == "ok" for n in total)
-    assert float(got["bob_wrong_q1.ipynb"]["q1"]) == 0.5  # the no-payoff half of one case of four still right
-    assert float(got["dan_loops_in_reprice.ipynb"]["q7"]) == 1.0  # PREDICT kept, the two reprice cases lost
+    assert float(got["bob_wrong_q1.ipynb"]["q1"]) == 0  # every q1 case reads a payoff: all lost
+    assert float(got["dan_loops_in_reprice.ipynb"]["q7"]) == 2.0  # one case of three stopped after case_seconds
     assert hidden_json.read_bytes() == before  # the poison did not reach the teacher's files
 
 
