@@ -207,48 +207,55 @@ def _limits(lim: Limits):
     return apply
 
 
+ETC = ("passwd", "group", "hosts", "nsswitch.conf", "localtime", "ld.so.cache")  # copied into the run's /etc
+
+
 def isolation_works() -> bool:
-    """Whether `unshare` gives a run its own user, mount and PID namespaces here, with every file system read-only
-    but the run's folder (Linux with user namespaces): tried once on an empty run."""
+    """Whether `unshare` can give a run its own user, mount and PID namespaces and a root file system of its own
+    here (Linux with user namespaces): tried once on an empty run that must see nothing of this machine's folders."""
     if not shutil.which("unshare"):
         return False
     with tempfile.TemporaryDirectory(prefix="grade_probe_") as tmp:
-        box, stage, outside = Path(tmp) / "box", Path(tmp) / "stage", Path(tmp) / "outside"
+        box, root = Path(tmp) / "box", Path(tmp) / "root"
         box.mkdir()
-        stage.mkdir()
-        outside.mkdir()
-        (outside / "secret").write_text("x")
-        probe = (f"import pathlib; pathlib.Path({str(box / 'ok')!r}).write_text('1'); "
-                 f"assert not pathlib.Path({str(outside / 'secret')!r}).exists()\n"
-                 f"try:\n    open({str(Path(tmp) / 'escaped')!r}, 'w')\nexcept OSError:\n    pass")
-        r = subprocess.run(_isolated([sys.executable, "-c", probe], box, [outside], stage), capture_output=True)
-        return r.returncode == 0 and (box / "ok").exists() and not (Path(tmp) / "escaped").exists()
+        root.mkdir()
+        (Path(tmp) / "secret").write_text("x")
+        probe = (f"import os, pathlib; pathlib.Path({str(box / 'ok')!r}).write_text('1'); "
+                 f"assert not os.path.exists({str(Path(tmp) / 'secret')!r}) and not os.path.exists({str(ROOT)!r}); "
+                 f"assert sorted(int(p) for p in os.listdir('/proc') if p.isdigit())[0] == 1\n"
+                 f"try:\n    open('/usr/grade-probe', 'w')\nexcept OSError:\n    pass\nelse:\n    raise SystemExit(3)")
+        r = subprocess.run(_isolated([sys.executable, "-c", probe], box, root), capture_output=True)
+        return r.returncode == 0 and (box / "ok").exists()
 
 
-def _isolated(cmd: list[str], box: Path, hide: list[Path], stage: Path) -> list[str]:
-    """`cmd` inside new user, mount and PID namespaces: the run sees only its own processes (all killed when it
-    ends); the `hide` paths (the teacher's home and checkout, the submissions, the scores file) are empty there, the
-    Python installation staying visible (bound back, through the empty folder `stage`, where a hidden path holds it);
-    and every file system is read-only except the run's own folder `box`."""
+def _isolated(cmd: list[str], box: Path, root: Path) -> list[str]:
+    """`cmd` inside new user, mount and PID namespaces, with a root file system of its own built in the empty folder
+    `root`: only /usr (with /bin, /lib... links), /dev, a few /etc files, the Python installation and the run's
+    folder `box` exist there, all read-only but `box` (and a small /tmp). It sees no home folder, no checkout, no
+    submission but its own, no scores file and only its own processes, which all end when the run ends."""
     import shlex
 
     def q(p) -> str:
         return shlex.quote(str(p))
 
-    box = box.resolve()
-    hide = sorted((h.resolve() for h in hide if h.exists()), key=lambda p: len(p.parts))
-    keep = sorted({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, box)}, key=lambda p: len(p.parts))
-    keep = [k for k in keep if any(k == h or h in k.parents for h in hide)]
-    lines = ["set -e", f"mount --bind {q(box)} {q(box)}"]  # its own mount point, the one left writable below
-    for i, k in enumerate(keep):
-        lines += [f"mkdir -p {q(stage)}/{i}", f"mount --bind {q(k)} {q(stage)}/{i}"]
-    for h in hide:
-        lines.append(f"mount -t tmpfs -o size=64k none {q(h)}" if h.is_dir() else f"mount --bind /dev/null {q(h)}")
-    for i, k in enumerate(keep):
-        lines += [f"mkdir -p {q(k)}", f"mount --bind {q(stage)}/{i} {q(k)}"]
-    lines += [f"awk '{{print $5}}' /proc/self/mountinfo | while read -r m; do",
-              f'  [ "$m" = {q(box)} ] || mount -o remount,bind,ro "$m" 2>/dev/null || true', "done",
-              'exec "$@"']
+    box, r = box.resolve(), root.resolve()
+    shown = sorted({Path(p).resolve() for p in ("/usr", "/opt", sys.prefix, sys.base_prefix, sys.exec_prefix)
+                    if Path(p).is_dir()}, key=lambda p: len(p.parts))
+    shown = [p for p in shown if not any(o in p.parents for o in shown)]  # /usr covers a Python under it
+    lines = ["set -e", f"mount -t tmpfs -o size=1m none {q(r)}", f"mkdir -p {q(r)}/etc {q(r)}/proc {q(r)}/tmp {q(r)}/dev",
+             f"mount -t tmpfs -o size=64m none {q(r)}/tmp", f"mount --rbind /dev {q(r)}/dev",
+             f"mount -t proc proc {q(r)}/proc"]
+    for link in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        if Path("/" + link).is_symlink():
+            lines.append(f"ln -s {q(os.readlink('/' + link))} {q(r)}/{link}")
+        elif Path("/" + link).is_dir():
+            shown.append(Path("/" + link))
+    lines += [f"cp -L /etc/{name} {q(r)}/etc/ 2>/dev/null || true" for name in ETC]
+    for p in [*shown, box]:
+        lines += [f"mkdir -p {q(r)}{q(p)}", f"mount --rbind {q(p)} {q(r)}{q(p)}"]
+        if p != box:
+            lines.append(f"mount -o remount,bind,ro {q(r)}{q(p)}")
+    lines += [f"mount -o remount,ro {q(r)}", f"cd {q(box)}", f'exec chroot {q(r)} sh -c \'cd "$0" && exec "$@"\' {q(box)} "$@"']
     return ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--mount-proc", "--kill-child",
             "sh", "-c", "\n".join(lines), "sh", *cmd]
 
@@ -269,9 +276,9 @@ def _sandbox(work: Path, notebook_bytes: bytes, name: str, dist: Path, cases: li
 
 
 def run_one(notebook_bytes: bytes, name: str, dist: Path, cases: list, lim: Limits, work: Path,
-            hide: list[Path] | None = None):
-    """Run one submission in its sandbox (isolated when `hide` is a list: see _isolated); returns (answers or None,
-    status, seconds, processes killed after)."""
+            isolate: bool = False):
+    """Run one submission in its sandbox (in namespaces of its own when `isolate`: see _isolated); returns (answers
+    or None, status, seconds, processes killed after)."""
     box = _sandbox(work, notebook_bytes, name, dist, cases)
     token = secrets.token_hex(8)
     answers = box / f"answers-{token}.json"
@@ -281,9 +288,9 @@ def run_one(notebook_bytes: bytes, name: str, dist: Path, cases: list, lim: Limi
            "GRADE_SANDBOX": token}
     cmd = [sys.executable, str(box / "grade_run.py"), "--run", str(box / name), str(box / "cases.json"), str(answers),
            str(lim.timeout), str(lim.case_seconds)]
-    if hide is not None:
-        stage = Path(tempfile.mkdtemp(prefix="keep_", dir=work))
-        cmd = _isolated(cmd, box, hide, stage)
+    if isolate:
+        stage = Path(tempfile.mkdtemp(prefix="root_", dir=work))
+        cmd = _isolated(cmd, box, stage)
     keep = _descendants(_processes(), os.getpid())
     status, start = "ok", time.monotonic()
     log = box / "run.log"
@@ -298,7 +305,7 @@ def run_one(notebook_bytes: bytes, name: str, dist: Path, cases: list, lim: Limi
     killed = kill_everything(token, keep)
     proc.wait()
     result = None
-    if status == "ok" and proc.returncode == 0 and answers.exists():
+    if status == "ok" and proc.returncode == 0 and answers.is_file() and not answers.is_symlink():
         try:
             result = json.loads(answers.read_text())
         except (ValueError, UnicodeDecodeError) as e:
@@ -307,7 +314,7 @@ def run_one(notebook_bytes: bytes, name: str, dist: Path, cases: list, lim: Limi
         tail = log.read_bytes()[-LOG_TAIL:].decode(errors="replace").strip().splitlines()
         status = f"error: run exited {proc.returncode}: {tail[-1] if tail else 'no output'}"
     shutil.rmtree(box, ignore_errors=True)
-    if hide is not None:
+    if isolate:
         shutil.rmtree(stage, ignore_errors=True)
     return result, status, seconds, killed
 
@@ -320,9 +327,9 @@ def judge(cases: list, answers: dict | None) -> dict[str, float]:
 
     passed: dict[str, list[bool]] = {}
     for i, case in enumerate(cases):
-        got = (answers or {}).get(str(i), {})
+        got = answers.get(str(i)) if type(answers) is dict else None  # the run wrote it: trust no shape
         ok = False
-        if "ok" in got:
+        if type(got) is dict and "ok" in got:
             try:
                 ok = (hidden.same(case["expected"], got["ok"]) if case["check"] == "same"
                       else bool(hidden.CHECKS[case["check"]](got["ok"])))
@@ -355,7 +362,7 @@ def build(dist="dist", lim: Limits | None = None) -> Path:
     _set_subreaper()
     with tempfile.TemporaryDirectory(prefix="grade_build_") as work:
         answers, status, _, _ = run_one(solution.read_bytes(), solution.name, dist, cases, lim or Limits(), Path(work),
-                                        [] if isolation_works() else None)
+                                        isolation_works())
     if answers is None:
         raise SystemExit(f"the solution notebook did not run to the end: {status}")
     for i, case in enumerate(cases):
@@ -385,10 +392,6 @@ def grade(folder, dist="dist", out="scores.csv", lim: Limits | None = None, ext:
     if not ok:
         print("warning: runs are NOT isolated by namespaces (see docs/teaching.md, 'What local grading protects')",
               flush=True)
-    hide = [Path.home(), ROOT, Path(folder), dist, Path(out)] if ok else None
-    git = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--git-common-dir"], capture_output=True, text=True)
-    if ok and git.returncode == 0:
-        hide.append((ROOT / git.stdout.strip()).resolve())
     hidden_cases = load_hidden(dist)
     cases, points = hidden_cases["cases"], hidden_cases["points"]
     subs = sorted(Path(folder).glob(f"*.{ext}"))
@@ -416,7 +419,7 @@ def grade(folder, dist="dist", out="scores.csv", lim: Limits | None = None, ext:
                 row.status = "changed: the file differs from when grading began; grade it again on its own"
             else:
                 answers, row.status, row.seconds, killed = run_one(data, "submission.ipynb", dist, cases, lim, Path(work),
-                                                                   hide)
+                                                                   ok)
                 row.scores = judge(cases, answers)
                 if killed:
                     print(f"    {killed} process(es) it left running were killed", flush=True)

@@ -109,6 +109,8 @@ def test_judge_shares_points_over_cases_and_counts_only_answers():
     assert got == {"q1": 1.0, "q6": 3.0}
     assert grade_class.judge(cases, None) == {"q1": 0.0, "q6": 0.0}
     assert grade_class.judge(cases, {"2": {"ok": "garbage"}})["q6"] == 0.0  # a check that cannot read it: 0
+    for forged in ([1, 2], {"0": [1.0]}, {"0": {"ok": [1.0]}, "1": "ok"}):  # answers of any shape: no crash
+        assert grade_class.judge(cases, forged)["q6"] == 0.0
 
 
 def test_limits_stop_memory_files_and_cpu(tmp_path):
@@ -222,7 +224,6 @@ for p in (here / "tests").glob("*.py"):
 """,
     # no solution: values equal to anything, containers with defaults, shadowed builtins
     "grace_magic": """
-import builtins
 class Anything(float):
     def __eq__(self, o): return True
     def __ne__(self, o): return False
@@ -248,7 +249,6 @@ def my_welfare(u, l): return Anything(0.0)
 abs = lambda x: 0.0
 all = any = lambda x: True
 isinstance = lambda *a: True
-builtins.abs, builtins.all, builtins.any, builtins.isinstance = abs, all, any, isinstance
 """,
     # answers untouched; finds the solution notebook by any route and runs its code cells
     "judy_solution": FIND_SOLUTION + """
