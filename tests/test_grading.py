@@ -2,6 +2,7 @@
 score at most what they solved, change nobody else's grade and leave nothing running."""
 import csv
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -293,6 +294,18 @@ time.sleep(1)
 """
 
 
+def running(marker: str) -> list[int]:
+    """Processes whose command line holds `marker` (the daemons' code names their heartbeat file)."""
+    found = []
+    for d in Path("/proc").iterdir():
+        try:
+            if d.name.isdigit() and d.name != str(os.getpid()) and marker.encode() in (d / "cmdline").read_bytes():
+                found.append(int(d.name))
+        except OSError:
+            pass
+    return found
+
+
 def alive(beat: Path) -> bool:
     """Whether any heartbeat file still grows."""
     files = sorted(beat.parent.glob(beat.name + ".*"))
@@ -303,6 +316,8 @@ def alive(beat: Path) -> bool:
 
 @pytest.mark.slow
 def test_a_class_with_attacks_scores_each_what_it_solved(built, tmp_path):
+    if not grade_class.isolation_works():
+        pytest.skip("no user namespaces here: the namespace mode cannot be tested (the next test covers the rest)")
     solution, student = built / "autograder" / "gtalign_assignment.ipynb", built / "student" / "gtalign_assignment.ipynb"
     subs, out, beat = tmp_path / "subs", tmp_path / "scores.csv", tmp_path / "canary" / "beat"
     subs.mkdir()
@@ -326,10 +341,10 @@ def test_a_class_with_attacks_scores_each_what_it_solved(built, tmp_path):
     assert scope["found"] is not None  # outside the grader, judy's search does find a solution
 
     rows = grade_class.grade(subs, built, out, grade_class.Limits(timeout=300, case_seconds=3), isolate="on")
-    assert not alive(beat), "a process left by a submission still runs after grading"
-    assert sorted(beat.parent.iterdir()), "the daemon never ran: the test would prove nothing"
+    assert not running(str(beat)), "a process left by a submission still runs after grading"
+    assert not list(beat.parent.iterdir())  # it could not write outside its run (the next test shows it does run)
     got = read_scores(out)
-    assert len(rows) == len(got) == 13
+    assert len(rows) == len(got) == 11
     total = {name[:-len(".ipynb")]: float(r["total"]) for name, r in got.items()}
     assert {k: v for k, v in total.items() if v} == {"alice_full": FULL, "ivan_kernel_gtalign": FULL, "zoe_full": FULL,
                                                      "bob_wrong_q1": FULL - 2, "dan_loops_in_reprice": FULL - 1}
@@ -352,7 +367,8 @@ def test_without_namespaces_the_clean_up_and_hashes_still_hold(built, tmp_path):
     (subs / "zoe_full.ipynb").write_text(solution.read_text())
     (subs / "not_a_notebook.ipynb").write_text("{ this is not JSON")
     grade_class.grade(subs, built, out, grade_class.Limits(timeout=300, case_seconds=3), isolate="off")
-    assert not alive(beat) and sorted(beat.parent.iterdir())
+    assert sorted(beat.parent.iterdir()), "the daemon never ran: the test would prove nothing"
+    assert not alive(beat) and not running(str(beat))
     got = read_scores(out)
     assert float(got["mallory_daemon.ipynb"]["total"]) == 0 and got["mallory_daemon.ipynb"]["status"] == "ok"
     assert got["zoe_full.ipynb"]["status"].startswith("changed") and float(got["zoe_full.ipynb"]["total"]) == 0
