@@ -74,9 +74,10 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) runs
 
-# Teachers: `make assignment` builds the student notebook (dist/student/) and the autograder (dist/autograder/)
-# from notebooks/assignment/; `make grade SUBMISSIONS=folder` grades every notebook there into $(SCORES),
-# locally, without Docker, $(GRADE_TIMEOUT) seconds at most per submission. `make lab` opens JupyterLab.
+# Teachers (docs/teaching.md): `make assignment` builds the student notebook and public checks (dist/student/,
+# copied to notebooks/assignment/student/ for Colab) and the graded cases with the solution's answers
+# (dist/autograder/hidden.json); `make grade SUBMISSIONS=folder` builds afresh, then grades every notebook there
+# into $(SCORES), each contained, $(GRADE_TIMEOUT) seconds at most. `make lab` opens JupyterLab.
 SUBMISSIONS   ?= submissions
 SCORES        ?= scores.csv
 GRADE_TIMEOUT ?= 300
@@ -85,8 +86,10 @@ GRADE_TIMEOUT ?= 300
 assignment: $(STAMP)
 	rm -rf dist
 	$(PY) -m otter assign notebooks/assignment/gtalign_assignment.ipynb dist
+	$(PY) scripts/grade_class.py --build dist
+	cp dist/student/tests/q*.py notebooks/assignment/student/tests/
 
-grade: $(STAMP)
+grade: assignment
 	$(PY) scripts/grade_class.py $(SUBMISSIONS) --out $(SCORES) --timeout $(GRADE_TIMEOUT)
 
 lab: $(STAMP)

@@ -47,13 +47,15 @@ def score_texts(items: list[dict], texts: list[str], judge, method: str, variant
 
 def evaluate(model, tok, items: list[dict], judge, method: str, max_new_tokens: int = 256, batch_size: int = 8,
              variant: str = "cobb_douglas", dtype: str | None = "auto") -> pd.DataFrame:
-    """Greedy completions for every item (batched, with a progress bar), scored by score_texts; the model is
-    prepared by generate.for_generation (LoRA merged, weights in `dtype`: 'auto', 'float32', 'bfloat16')."""
+    """Greedy completions for every item (batched, with a progress bar), scored by score_texts, with the decision
+    token's P("VQ") (type_probability); the model is prepared by generate.for_generation (LoRA merged, weights in
+    `dtype`: 'auto', 'float32', 'bfloat16')."""
     model = for_generation(model, dtype)
     print(f"{method}: greedy evaluation with {str(model.dtype).replace('torch.', '')} weights (gen_dtype={dtype})")
     texts = generate(model, tok, [it["prompt"] for it in items], max_new_tokens=max_new_tokens, batch_size=batch_size,
                      stop="</response>", desc=f"eval {method}")
-    return score_texts(items, [close_response(t) if "</response>" in t else t for t in texts], judge, method, variant, tok)
+    df = score_texts(items, [close_response(t) if "</response>" in t else t for t in texts], judge, method, variant, tok)
+    return df.assign(p_vq=type_probability(model, tok, items, batch_size, dtype=None))  # model already prepared
 
 
 def evaluate_method(run, method: str, items: list[dict], judge, P: dict, load) -> pd.DataFrame:
@@ -62,6 +64,8 @@ def evaluate_method(run, method: str, items: list[dict], judge, P: dict, load) -
     variant or one more evaluation set computes only what is new."""
     import json
 
+    from .runs import content_hash
+
     adapter = run.adapter(method)
     restored = adapter is not None and not adapter.exists() and method in run.restored()
     frames, model, tok = [], None, None
@@ -69,7 +73,8 @@ def evaluate_method(run, method: str, items: list[dict], judge, P: dict, load) -
         part = [it for it in items if it.get("eval_set", "suite") == name]
         key = {"ids": [item_key(it) for it in part], "seed": P["seed"], "variant": P["reward_variant"],
                "max_new_tokens": P["eval_max_new_tokens"], "dtype": P.get("gen_dtype", "auto"),
-               "adapter_mtime": adapter.stat().st_mtime if adapter and not restored else None, "table_version": 2}  # 2: behaviour, asks, p_vq columns
+               "adapter_sha256": content_hash(adapter) if adapter and not restored else None,  # not mtime
+               "table_version": 2}  # 2: behaviour, asks and p_vq columns
         path = run.eval / "methods" / f"{method}-{name}.csv"
         meta = path.with_suffix(".json")
         if path.exists() and meta.exists() and json.loads(meta.read_text()) == key:
@@ -84,7 +89,6 @@ def evaluate_method(run, method: str, items: list[dict], judge, P: dict, load) -
             model, tok = load(None if adapter is None else str(adapter))
         df = evaluate(model, tok, part, judge, method, P["eval_max_new_tokens"], P["eval_batch_size"], P["reward_variant"],
                       P.get("gen_dtype", "auto"))
-        df["p_vq"] = type_probability(model, tok, part, P["eval_batch_size"], P.get("gen_dtype", "auto"))
         df.insert(1, "seed", P["seed"])
         path.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(path, index=False)

@@ -89,6 +89,12 @@ def load_model(name_or_path: str = EMBEDDED, profile: dict | None = None, lora: 
     with Unsloth and vllm installed, also build the vLLM engine that generates the rollouts.
     """
     p = resolve_profile(profile)
+    if adapter:
+        from .runs import damaged
+
+        problem = damaged(adapter, required=("adapter_config.json",))
+        if problem:
+            raise ModelSetupError(f"{problem}: train it again (delete {adapter}, or the runner with --fresh)")
     device = _device(p)
     path = str(embedded_model_dir()) if name_or_path == EMBEDDED else name_or_path
     use_unsloth = device == "cuda" and p["use_unsloth"] in ("auto", True)

@@ -260,4 +260,5 @@ class RewardFunctions:
             return [None if isinstance(v, float) and math.isnan(v) else float(v) for v in values]
 
         reward.__name__ = name
+        reward.owner = self  # train.train_or_load keeps self.history across a resume
         return reward

@@ -326,8 +326,10 @@ def restore_seed(here: Path, kept: Path, stages: dict[str, dict]) -> bool:
             shutil.copyfileobj(f, g)
     for meta in sorted(cached.glob("*.json")):
         key = json.loads(meta.read_text())
+        if "adapter_mtime" in key:  # a record written before the cache was keyed by content: base keeps its rows
+            key["adapter_sha256"] = None if key.pop("adapter_mtime") is None else "unknown"
         if any(meta.name.startswith(f"{m}-") for m in grpo):
-            key["adapter_mtime"] = None  # its adapter stays behind; evaluate_method reuses the rows without it
+            key["adapter_sha256"] = None  # its adapter stays behind; evaluate_method reuses the rows without it
         (here / "eval" / "methods" / meta.name).write_text(json.dumps(key))
     (here / "eval" / "methods" / "restored.json").write_text(json.dumps(grpo))
     _restore_times(here, kept)

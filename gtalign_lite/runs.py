@@ -71,7 +71,13 @@ class Run:
         (not run_dir, save_steps, batch sizes for generation...: schema.Param.result), so a copied or moved run
         folder still counts as done."""
         path = self.done_path(stage)
-        return path.exists() and _results_only(json.loads(path.read_text())) == _results_only(params)
+        if not path.exists():
+            return False
+        try:
+            saved = json.loads(path.read_text())
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path} is damaged ({e}): delete it, and {stage} runs again") from None
+        return _results_only(saved) == _results_only(params)
 
     def upstream_newer(self, stage: str) -> list[str]:
         """Stages of earlier notebooks that finished after `stage` last did: its inputs changed since, so a later
@@ -124,6 +130,51 @@ class Run:
         self.log_time(f"{stage}:interrupted", last["seconds"], last["peak_gib"])
         beat.unlink()
         return float(last["seconds"])
+
+
+def damaged(folder, required=()) -> str | None:
+    """What is wrong with a saved checkpoint or adapter folder, or None when every file in it reads whole: JSON
+    parses, safetensors headers cover their files, torch archives (*.pt, *.pth, *.bin) pass their CRCs. A kill
+    mid-save leaves such files cut short; `required` names files that must be there."""
+    import zipfile
+
+    from safetensors import safe_open
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return f"{folder} is missing"
+    missing = [name for name in required if not (folder / name).is_file()]
+    if missing:
+        return f"{folder} lacks {', '.join(missing)}"
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        try:
+            if path.suffix == ".json":
+                json.loads(path.read_text())
+            elif path.suffix == ".jsonl":
+                [json.loads(line) for line in path.read_text().splitlines() if line]
+            elif path.suffix == ".safetensors":
+                with safe_open(str(path), "np") as f:
+                    f.keys()
+            elif path.suffix in (".pt", ".pth", ".bin"):
+                with zipfile.ZipFile(path) as z:
+                    bad = z.testzip()
+                if bad:
+                    raise ValueError(f"{bad} fails its checksum")
+        except Exception as e:  # noqa: BLE001  (any reader's error means the same: this file cannot be used)
+            return f"{path} is damaged ({type(e).__name__}: {e})"
+    return None
+
+
+def content_hash(folder) -> str:
+    """sha256 over the names and bytes of every file in a folder (or of one file): a cache key that changes when
+    a file is rewritten in place, which a folder's mtime does not."""
+    folder, h = Path(folder), hashlib.sha256()
+    for path in sorted(p for p in ([folder] if folder.is_file() else folder.rglob("*")) if p.is_file()):
+        h.update(str(path.relative_to(folder) if path != folder else path.name).encode() + b"\0")
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
 
 
 def _results_only(params: dict) -> dict:

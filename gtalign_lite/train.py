@@ -7,18 +7,108 @@ import pandas as pd
 
 
 def last_checkpoint(folder) -> str | None:
-    """The newest checkpoint-N folder under `folder`, or None: what a resumed run starts from."""
+    """The newest intact checkpoint-N folder under `folder`, or None: what a resumed run starts from.
+
+    A damaged checkpoint (a file cut short by a kill mid-save) is named and moved aside to damaged-checkpoint-N,
+    and the one before it used; when none is intact the error says to delete the folder or use --fresh."""
+    import shutil
+
+    from .runs import damaged
+
     folder = Path(folder)
     steps = sorted((int(p.name.split("-")[1]), p) for p in folder.glob("checkpoint-*") if p.name.split("-")[1].isdigit())
-    return str(steps[-1][1]) if steps else None
+    problems = [(path, damaged(path, required=("trainer_state.json",))) for _, path in reversed(steps)]
+    good = next((path for path, problem in problems if problem is None), None)
+    if steps and good is None:
+        raise RuntimeError(f"no intact checkpoint in {folder}: {problems[0][1]}. Delete {folder} to train from the "
+                           "start (the runner: --fresh)")
+    for path, problem in problems:
+        if path == good:
+            break
+        aside = path.with_name(f"damaged-{path.name}")
+        shutil.rmtree(aside, ignore_errors=True)
+        path.rename(aside)
+        print(f"{problem}: moved {path.name} to {aside.name}; resuming from {good.name}", flush=True)
+    return str(good) if good else None
+
+
+FINGERPRINT = "fingerprint.json"  # in a training folder: what its checkpoints were trained with
+_ARGS = ("learning_rate", "max_steps", "num_train_epochs", "per_device_train_batch_size", "gradient_accumulation_steps",
+         "seed", "data_seed", "lr_scheduler_type", "warmup_steps", "weight_decay", "max_grad_norm", "optim",
+         "max_length", "completion_only_loss", "num_generations", "max_completion_length", "beta", "temperature",
+         "top_p", "top_k", "reward_weights", "generation_kwargs", "loss_type", "scale_rewards", "num_iterations")
+
+
+def fingerprint(trainer) -> dict:
+    """What a checkpoint's weights depend on: the training settings that change a result, a hash of the training
+    rows, and a hash of the trainable weights before training (LoRA rank and init, SFT start or a fresh adapter)."""
+    import hashlib
+    import json
+
+    args = {k: getattr(trainer.args, k) for k in _ARGS if hasattr(trainer.args, k)}
+    data = trainer.train_dataset
+    rows = hashlib.sha256(json.dumps(data.to_list() if hasattr(data, "to_list") else repr(data), sort_keys=True,
+                                     default=str).encode())
+    weights = hashlib.sha256()
+    for name, p in trainer.model.named_parameters():
+        if p.requires_grad:
+            weights.update(name.encode() + p.detach().float().cpu().numpy().tobytes())
+    return json.loads(json.dumps({**args, "train_rows": rows.hexdigest(), "start_weights": weights.hexdigest()},
+                                 default=str))
+
+
+def _reward_histories(trainer) -> list:
+    """The per-completion reward logs (RewardFunctions.history) behind a GRPO trainer's reward functions."""
+    owners = [getattr(f, "owner", None) for f in getattr(trainer, "reward_funcs", [])]
+    return list({id(o): o for o in owners if o is not None and hasattr(o, "history")}.values())
 
 
 def train_or_load(trainer, out_dir, resume: bool = True):
-    """trainer.train(), resuming from the newest checkpoint; a run whose checkpoint already reached max_steps is
-    loaded from it instead (weights and log), since the trainer's loop would otherwise take one step more."""
-    from transformers import TrainerState
+    """trainer.train(), resuming from the newest intact checkpoint; a run whose checkpoint already reached
+    max_steps is loaded from it instead (weights and log), since the trainer's loop would otherwise take one step more.
 
+    Checkpoints trained with other settings, rows or starting weights (fingerprint.json) stop the run with a
+    message instead of being resumed or returned. GRPO reward logs are saved with each checkpoint and put back on
+    resume, so rewards.csv covers every step. A resumed GRPO run continues the model, optimiser and data order
+    exactly, but samples different rollouts after the resume than an uninterrupted run would (the sampler's
+    random state is not restored): deterministic, but not bit-identical to a run that never stopped."""
+    import json
+
+    from transformers import TrainerCallback, TrainerState
+
+    out_dir = Path(out_dir)
+    mine = fingerprint(trainer)
     ckpt = last_checkpoint(out_dir) if resume else None
+    saved = out_dir / FINGERPRINT
+    if ckpt and saved.exists():
+        theirs = json.loads(saved.read_text())
+        changed = {k: (theirs.get(k), v) for k, v in mine.items() if theirs.get(k) != v}
+        if changed:
+            what = "; ".join(f"{k} {a!r} there, {b!r} now" for k, (a, b) in changed.items())
+            raise RuntimeError(f"{out_dir} holds checkpoints trained with other settings ({what}). Delete {out_dir} "
+                               "to train with these, or use another run_dir (the runner does this by itself)")
+    elif ckpt:
+        print(f"{out_dir}: no {FINGERPRINT} (an older run): resuming without checking its settings", flush=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps(mine, indent=1))
+    histories = _reward_histories(trainer)
+
+    class SaveRewards(TrainerCallback):
+        """Each checkpoint keeps the reward log so far (rewards-N.jsonl), so a resumed run's log covers every step."""
+
+        def on_save(self, args, state, control, **kwargs):
+            for i, owner in enumerate(histories):
+                rows = "".join(json.dumps(r, default=str) + "\n" for r in owner.history)
+                (out_dir / f"checkpoint-{state.global_step}" / f"rewards-{i}.jsonl").write_text(rows)
+
+    for i, owner in enumerate(histories if ckpt else []):
+        path = Path(ckpt) / f"rewards-{i}.jsonl"
+        if path.exists():
+            owner.history[:0] = [json.loads(line) for line in path.read_text().splitlines() if line]
+        else:
+            print(f"{path} is missing: the reward log will hold only the steps after {Path(ckpt).name}", flush=True)
+    if histories:  # first, so that a callback stopping the run at this save cannot skip it
+        trainer.callback_handler.callbacks.insert(0, SaveRewards())
     if ckpt and trainer.args.max_steps > 0:
         state = TrainerState.load_from_json(str(Path(ckpt) / "trainer_state.json"))
         if state.global_step >= trainer.args.max_steps:

@@ -37,7 +37,7 @@ def test_interrupted_grpo_resumes_from_last_checkpoint(tmp_path):
     rewards = gl.RewardFunctions(gl.RuleJudge())
     trainer = tr.grpo(model, tok, dataset(), rewards, out, P)
     assert trainer.state.global_step == 3
-    assert len(rewards.history) == 2  # only step 3's two completions were generated and scored again
+    assert len(rewards.history) == 6  # steps 1-2's four completions put back from the checkpoint, step 3's two new
     log = tr.log_frame(trainer)
     assert list(log["step"]) == [1, 2, 3]  # history of steps 1-2 restored from the checkpoint
     assert "rewards/welfare/mean" in log and "completions/mean_length" in log
@@ -48,7 +48,8 @@ def test_interrupted_grpo_resumes_from_last_checkpoint(tmp_path):
     model, tok = gl.load_model("embedded", P)
     rewards = gl.RewardFunctions(gl.RuleJudge())
     again = tr.grpo(model, tok, dataset(), rewards, out, P)
-    assert again.state.global_step == 3 and rewards.history == [] and list(tr.log_frame(again)["step"]) == [1, 2, 3]
+    assert again.state.global_step == 3 and list(tr.log_frame(again)["step"]) == [1, 2, 3]
+    assert len(rewards.history) == 6  # nothing generated again; the reward log of all three steps put back
     saved = load_file(str(out / "checkpoint-3" / "adapter_model.safetensors"))
     mine = {n: p for n, p in again.model.named_parameters() if "lora_" in n}
     assert len(saved) == len(mine) > 0
@@ -64,3 +65,24 @@ def test_sft_trains_on_completion_and_logs(tmp_path):
     log = tr.log_frame(trainer)
     assert trainer.state.global_step == 2 and log["loss"].notna().all()
     assert tr.last_checkpoint(tmp_path / "sft").endswith("checkpoint-2")
+
+
+def test_truncated_checkpoint_falls_back_and_other_settings_stop(tmp_path, capsys):
+    """A kill mid-save cut checkpoint-2's adapter: resume from checkpoint-1 and say so; then a re-run with another
+    learning rate (plain papermill -p grpo_lr) stops with a message instead of returning the old model."""
+    out = tmp_path / "grpo"
+    model, tok = gl.load_model("embedded", P)
+    with pytest.raises(KeyboardInterrupt):
+        tr.grpo(model, tok, dataset(), gl.RewardFunctions(gl.RuleJudge()), out, P, callbacks=[Interrupt(2)])
+    weights = out / "checkpoint-2" / "adapter_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    model, tok = gl.load_model("embedded", P)
+    rewards = gl.RewardFunctions(gl.RuleJudge())
+    trainer = tr.grpo(model, tok, dataset(), rewards, out, P)
+    said = capsys.readouterr().out
+    assert f"{weights} is damaged" in said and "resuming from checkpoint-1" in said
+    assert trainer.state.global_step == 3 and list(tr.log_frame(trainer)["step"]) == [1, 2, 3]
+    assert len(rewards.history) == 6 and (out / "damaged-checkpoint-2").is_dir()
+    model, tok = gl.load_model("embedded", P)
+    with pytest.raises(RuntimeError, match=r"other settings \(learning_rate 0.0001 there, 0.001 now\)"):
+        tr.grpo(model, tok, dataset(), gl.RewardFunctions(gl.RuleJudge()), out, {**P, "grpo_lr": 1e-3})
