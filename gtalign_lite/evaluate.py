@@ -31,6 +31,7 @@ def score_texts(items: list[dict], texts: list[str], judge, method: str, variant
         b = score_completion(it, c, judge, variant)
         rows.append({
             "method": method, "eval_set": it.get("eval_set", "suite"), "uid": it.get("uid"), "id": item_key(it),
+            "question": it.get("question") or str(item_key(it)),  # the distinct prompt: intervals resample these
             "family": it.get("family") or it.get("data_source"),
             "question_type": it.get("question_type"), "gold_action": it.get("gold_action"), "harmful": is_harmful(it),
             "pred_type": c.question_type, "chosen_action": c.action,

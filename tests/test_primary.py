@@ -67,3 +67,19 @@ def test_group_table_hand_values():
     g = group_table(h, 4)
     assert g.behaviours.tolist() == ["CQ+DA", "DA"] and g.n_behaviours.tolist() == [2, 1]
     assert g.answer_std.tolist() == pytest.approx([np.std([1, 0, 1, 0], ddof=1), 0.0])
+
+
+def test_scored_rows_carry_what_the_primary_tables_read():
+    """score_texts' rows hold every column stats.primary_tables reads, so 05 can build them from real rows."""
+    import random
+
+    import gtalign_lite as gl
+    from gtalign_lite.evaluate import score_texts
+    from gtalign_lite.traces import make_sft_trace
+
+    items = gl.offline_items("test", 4)
+    texts = [make_sft_trace(it, random.Random(i)) for i, it in enumerate(items)]
+    df = score_texts(items, texts, gl.RuleJudge(time_limit=None), "sft").assign(seed=0, p_vq=0.5)
+    assert df.question.tolist() == [it["question"] for it in items]
+    tables = stats.primary_tables(df, __import__("tempfile").mkdtemp())
+    assert set(tables["ask_gap"].family) == set(gl.FAMILIES) and len(tables["harmful_game"]) == 1

@@ -34,7 +34,7 @@ def _serve(port: int, authkey: str) -> None:
     while True:
         try:
             fn, args = conn.recv()
-        except EOFError:
+        except (EOFError, KeyboardInterrupt):  # the parent closed the pipe, or its kernel is shutting down
             return
         try:
             conn.send((True, fn(*args)))
