@@ -6,28 +6,11 @@ import platform
 import random
 from pathlib import Path
 
-import yaml
-
-PARAMS_DIR = Path(__file__).resolve().parents[1] / "params"
-
-
-def profiles() -> list[str]:
-    """Names of the shipped profiles (params/*.yaml)."""
-    return sorted(p.stem for p in PARAMS_DIR.glob("*.yaml"))
-
-
-def load_profile(name: str) -> dict:
-    """One profile's parameters; an unknown name lists the valid ones."""
-    path = PARAMS_DIR / f"{name}.yaml"
-    if not path.exists():
-        raise ValueError(f"unknown profile {name!r}; valid profiles: {', '.join(profiles())}")
-    return yaml.safe_load(path.read_text())
+from .schema import PARAMS_DIR, SCHEMA, load_profile, profiles, validate  # noqa: F401 (profiles live with the table)
 
 
 def check(P: dict) -> dict:
     """Stop early, listing valid values, on an unknown parameter, profile, reward variant, model name or choice."""
-    from .schema import validate
-
     if "profile" not in P:
         raise ValueError(f"no profile given; valid profiles: {', '.join(profiles())}")
     return validate(P)
@@ -60,7 +43,6 @@ def resolve(params: dict) -> dict:
     profile), the chosen profile's params/<profile>.yaml, then every value set explicitly, i.e. changed in the
     parameters cell (differs from its default) or passed by papermill -p/-f or the runner. Only the keys the
     notebook declares are returned, checked against the schema."""
-    from .schema import SCHEMA
 
     given = {k: v for k, v in params.items() if k in SCHEMA}
     profile = given.get("profile", SCHEMA["profile"].default)
@@ -98,7 +80,6 @@ def setup(params: dict) -> dict:
 
     import types
 
-    from .schema import SCHEMA
 
     warnings.filterwarnings("ignore", category=TqdmWarning)  # "IProgress not found": text bars work without ipywidgets
     # a papermill -p the notebook does not declare arrives as one more global: name it instead of ignoring it

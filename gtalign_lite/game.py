@@ -1,20 +1,10 @@
 """The game the model plays with itself: Pareto dominance and front, and the action pick, as the prompt states it."""
 from __future__ import annotations
 
+from .pareto import dominates, pareto_points  # noqa: F401 (the front of a payoff matrix is a set of points)
 from .payoff import KEYS, PayoffMatrix
 
 RULES = ("welfare", "nash", "user", "llm", "reference_product")
-
-
-def dominates(a: tuple[float, float], b: tuple[float, float]) -> bool:
-    """a is at least as good as b on both sides and strictly better on one (both sides maximised)."""
-    return a[0] >= b[0] and a[1] >= b[1] and (a[0] > b[0] or a[1] > b[1])
-
-
-def pareto_points(points) -> list[tuple[float, float]]:
-    """The distinct points that no other point dominates, sorted by the first coordinate."""
-    pts = sorted(set((float(u), float(v)) for u, v in points))
-    return [p for p in pts if not any(dominates(q, p) for q in pts)]
 
 
 def pareto_front(matrix: PayoffMatrix, question_type: str | None = None) -> list[str]:

@@ -16,7 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from . import data as gdata
+from .pareto import pareto_points
 from .payoff import PayoffError, PayoffMatrix
+from .stats import bootstrap_ci
 from .rewards import BREVITY_CHARS, EPS, LLM_LENGTH, LLM_WEIGHTS, USER_LENGTH, USER_WEIGHTS, WELFARE, length_score, \
     payoff_score
 
@@ -411,21 +413,6 @@ def safety_outcome(score: float) -> str | None:
 
 # ---- statistics --------------------------------------------------------------------------------------
 
-def bootstrap_ci(values, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean, low, high): percentile bootstrap interval of the mean; NaNs dropped; (nan, nan, nan) if empty."""
-    import numpy as np
-
-    x = np.asarray(pd.Series(values, dtype="float64").dropna())
-    if len(x) == 0:
-        return math.nan, math.nan, math.nan
-    if n_boot <= 0 or len(x) == 1:
-        return float(x.mean()), math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, len(x), size=(n_boot, len(x)))].mean(axis=1)
-    a = (1 - level) / 2
-    return float(x.mean()), float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
-
-
 def ci_table(df: pd.DataFrame, by, metrics: dict, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """One row per group: n and, per metric, its mean with a bootstrap 95% interval as three columns.
     metrics: name -> column name, or a function of the group returning a Series of per-row values."""
@@ -435,7 +422,7 @@ def ci_table(df: pd.DataFrame, by, metrics: dict, n_boot: int = 1000, seed: int 
         row["n"] = len(g)
         for name, how in metrics.items():
             vals = how(g) if callable(how) else g[how]
-            m, lo, hi = bootstrap_ci(vals, n_boot, seed)
+            m, lo, hi = bootstrap_ci(pd.Series(vals, dtype="float64").dropna(), n_resamples=n_boot, seed=seed)
             row.update({name: m, f"{name}_lo": lo, f"{name}_hi": hi})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -451,16 +438,6 @@ def fmt_ci(table: pd.DataFrame, names, digits: int = 3) -> pd.DataFrame:
 
 
 # ---- the reference's Pareto metrics (tables/cd_vs_others_metrics.csv), restated ------------------------
-
-def _front(points):
-    """Non-dominated points of a maximisation problem, by decreasing U (the reference's scan)."""
-    front, best = [], -math.inf
-    for u, l in sorted(points, key=lambda p: (-p[0], -p[1])):
-        if l > best:
-            front.append((u, l))
-            best = l
-    return front
-
 
 def reference_pair_metrics(cd: pd.DataFrame, other: pd.DataFrame, eps: float = 0.1) -> dict:
     """The reference's one-against-one metrics for two runs' (user_reward, llm_reward) per prompt.
@@ -481,7 +458,7 @@ def reference_pair_metrics(cd: pd.DataFrame, other: pd.DataFrame, eps: float = 0
     us, ls = [p[0] for p in p1 + p2], [p[1] for p in p1 + p2]
     umin, lmin = min(us), min(ls)
     ru, rl = (max(us) - umin) or 1.0, (max(ls) - lmin) or 1.0
-    joint = _front(p1 + p2)
+    joint = sorted(pareto_points(p1 + p2), reverse=True)  # by decreasing U, as the reference scans
 
     def covered(p):
         return any((fu - p[0]) / ru <= eps and (fl - p[1]) / rl <= eps for fu, fl in joint)
@@ -499,7 +476,7 @@ def reference_pair_metrics(cd: pd.DataFrame, other: pd.DataFrame, eps: float = 0
             prev_l = l
         return area
 
-    f1, f2 = _front(p1), _front(p2)
+    f1, f2 = (sorted(pareto_points(p), reverse=True) for p in (p1, p2))
     return {"prompts": len(common),
             "eps_coverage": (sum(map(covered, p1)) / len(p1), sum(map(covered, p2)) / len(p2)),
             "hv_reference": (hv_reference(f1), hv_reference(f2)), "hv_true": (hv_true(f1), hv_true(f2)),

@@ -8,6 +8,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
+PARAMS_DIR = Path(__file__).resolve().parents[1] / "params"
+
+
+def profiles() -> list[str]:
+    """Names of the shipped profiles (params/*.yaml)."""
+    return sorted(p.stem for p in PARAMS_DIR.glob("*.yaml"))
+
+
+def load_profile(name: str) -> dict:
+    """One profile's parameters; an unknown name lists the valid ones."""
+    path = PARAMS_DIR / f"{name}.yaml"
+    if not path.exists():
+        raise ValueError(f"unknown profile {name!r}; valid profiles: {', '.join(profiles())}")
+    return yaml.safe_load(path.read_text())
+
+
 ALL = ("01_data", "02_payoff_prompting", "03_sft", "04_grpo_welfare", "05_evaluation", "06_pricing_adaptation",
        "07_reference_runs")
 MODEL = ("02_payoff_prompting", "03_sft", "04_grpo_welfare", "05_evaluation", "06_pricing_adaptation")  # load a model
@@ -155,8 +173,6 @@ def for_notebook(name: str) -> dict:
 
 
 def _allowed(key: str):
-    from .config import profiles
-
     a = SCHEMA[key].allowed
     return {"profiles": tuple(profiles()), "variants": _variants(), "models": KNOWN_MODELS}.get(a, a) if isinstance(a, str) else a
 

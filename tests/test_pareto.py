@@ -4,10 +4,10 @@ import math
 import pandas as pd
 import pytest
 
-from gtalign_lite.evaluate import (cobb_douglas_mean, dominance_counts, eps_dominates, frontier_regret, hypervolume,
-                                   hypervolume_reference_style, nash_social_welfare, pareto_against, pareto_comparison,
-                                   summary)
-from gtalign_lite.game import dominates, pareto_points
+from gtalign_lite.evaluate import summary
+from gtalign_lite.pareto import (cobb_douglas_mean, dominance_counts, dominates, eps_dominates, frontier_regret,
+                                 hypervolume, hypervolume_reference_style, nash_social_welfare, pareto_against,
+                                 pareto_comparison, pareto_points)
 
 
 # ---- hypervolume: area of the union of rectangles [ref_u, u] x [ref_l, l] ----

@@ -181,10 +181,11 @@ def test_reference_hypervolume_keeps_only_the_largest_u_rectangle():
     assert m["hv_true"][0] == pytest.approx(1.0 * 0.2 + 0.5 * 0.4)
 
 
-def test_bootstrap_interval_contains_the_mean_and_is_seeded():
-    m, lo, hi = rr.bootstrap_ci([0, 1] * 50, n_boot=300, seed=1)
-    assert m == 0.5 and lo < 0.5 < hi and (m, lo, hi) == rr.bootstrap_ci([0, 1] * 50, n_boot=300, seed=1)
-    assert all(math.isnan(x) for x in rr.bootstrap_ci([], 10))
+def test_ci_table_interval_contains_the_mean_is_seeded_and_drops_missing_values():
+    df = pd.DataFrame({"g": ["a"] * 101, "x": [0.0, 1.0] * 50 + [float("nan")]})
+    t = rr.ci_table(df, "g", {"x": "x"}, n_boot=300, seed=1)
+    assert t.x.item() == 0.5 and t.x_lo.item() < 0.5 < t.x_hi.item() and t.n.item() == 101
+    assert t.equals(rr.ci_table(df, "g", {"x": "x"}, n_boot=300, seed=1))
 
 
 def test_plain_response_reads_json_answer_and_followup_as_text():

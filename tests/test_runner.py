@@ -305,7 +305,8 @@ def test_a_seed_stopped_midway_keeps_its_evaluated_variants_and_trains_only_the_
     (here / "sft" / "adapter").mkdir(parents=True)
     (here / "sft" / "adapter" / "adapter_model.safetensors").write_bytes(b"sft weights")
     (here / "eval" / "methods").mkdir(parents=True)
-    key = {"ids": ["a", "b"], "seed": 1, "variant": "cobb_douglas", "max_new_tokens": 32, "dtype": "auto"}
+    key = {"ids": ["a", "b"], "seed": 1, "variant": "cobb_douglas", "max_new_tokens": 32, "dtype": "auto",
+           "table_version": 2}  # the current per-item table; an older one lacks columns and is evaluated again
     for m, w in [("base", 0.0), ("sft", 0.5), ("grpo-cobb_douglas", 0.625), ("grpo-linear", 0.75)]:
         (here / "eval" / "methods" / f"{m}-suite.csv").write_text(f"method,seed,id,welfare\n{m},1,a,{w}\n{m},1,b,{w}\n")
         (here / "eval" / "methods" / f"{m}-suite.json").write_text(json.dumps({**key, "adapter_mtime": 1.5}))
