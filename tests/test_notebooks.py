@@ -89,11 +89,11 @@ def test_papermill_sweep_of_04_over_two_reward_variants(tmp_path):
 def test_nbval_fails_when_a_strict_output_changes(tmp_path):
     src = NB / "01_data.ipynb"
     nb = nbformat.read(src, as_version=4)
-    strict = next(c for c in nb.cells if c.cell_type == "code" and "test questions also in train" in str(c.get("outputs")))
+    strict = next(c for c in nb.cells if c.cell_type == "code" and "questions in two splits" in str(c.get("outputs")))
     assert not strict.source.startswith("# NBVAL_IGNORE_OUTPUT")
     for out in strict.outputs:
         if out.get("name") == "stdout":
-            out["text"] = out["text"].replace("also in train: 0", "also in train: 1")
+            out["text"] = out["text"].replace("questions in two splits: 0", "questions in two splits: 1")
     for label, notebook in (("same", nbformat.read(src, as_version=4)), ("changed", nb)):
         nbformat.write(notebook, tmp_path / f"{label}.ipynb")
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-sanitize-with",
