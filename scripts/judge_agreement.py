@@ -86,26 +86,29 @@ def agreement(cases: list[dict], items: list[dict], judge=None):
     return table, misses
 
 
-def runs_agreement(runs_dir=RUNS, labels=LABELS):
-    """Per source: our rule judge against the recorded answer scores of the paper's judge, next to its self-agreement."""
+def runs_agreement(runs_dir=RUNS, labels=LABELS, sources=None):
+    """Per source: our rule judge against the recorded answer scores of the paper's judge, next to its self-agreement
+    (sources: e.g. ["wildguard"]; None for all four)."""
     import pandas as pd
 
     from gtalign_lite import reference_runs as rr
     from gtalign_lite.judges import RuleJudge
 
-    df = rr.load_reference_runs(runs_dir, labels=str(labels))
+    df = rr.load_reference_runs(runs_dir, sources=sources, labels=str(labels))
     d = rr.analyse(df, RuleJudge(rubric="paper"))
     table = rr.agreement_table(d)
     out = pd.DataFrame(index=table.index)
     out["generations"] = table["n"]
-    out["agreement"] = table["agreement"].where(table.index != "medium", table["pearson_llm_side"])
+    out["agreement"] = table["agreement"].where(table.index != "medium", table.get("pearson_llm_side"))
     out["kappa"] = table["kappa"]
+    out["agreement_gold_rubric"] = float("nan")
     gold = d[d["source"] == "ambig_qa"]  # the only source whose score the rubric changes
-    gold_scores = rr.judge_outputs(gold, RuleJudge(rubric="gold"))["rule_score"]
-    judged = gold["judged_by_reference"] & gold_scores.notna()
-    gold_bin = [rr.rule_binary("ambig_qa", x) for x in gold_scores[judged]]
-    out.loc["ambig_qa", "agreement_gold_rubric"] = float(
-        (pd.Series(gold_bin, index=gold_scores[judged].index) == gold.loc[judged, "answer_reward"].astype(float).clip(0, 1)).mean())
+    if not gold.empty:
+        gold_scores = rr.judge_outputs(gold, RuleJudge(rubric="gold"))["rule_score"]
+        judged = gold["judged_by_reference"] & gold_scores.notna()
+        gold_bin = pd.Series([rr.rule_binary("ambig_qa", x) for x in gold_scores[judged]], index=gold_scores[judged].index)
+        out.loc["ambig_qa", "agreement_gold_rubric"] = float(
+            (gold_bin == gold.loc[judged, "answer_reward"].astype(float).clip(0, 1)).mean())
     out = out.join(rr.self_agreement(d))
     out["self_agreement_full_set"] = pd.Series(FULL_SET_CEILING)
     out["target"] = pd.Series(RUN_TARGETS)
