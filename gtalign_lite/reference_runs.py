@@ -37,6 +37,9 @@ STEPS = {
     "medium_cobb": range(0, 36, 5), "medium_linear": range(0, 26, 5), "medium_llm": range(0, 26, 5),
     "medium_user": range(0, 26, 5),
 }
+# The reference judge's agreement with itself (self_agreement, steps > 0) on all 138 published step files, measured once
+# on the full history (the local copy holds too few repeats): the ceiling any other judge is read against.
+SELF_AGREEMENT_ALL_FILES = {"ambig_qa": 0.902, "wildguard": 0.987, "math-hard": 0.979, "medium": 0.65}
 RECORDED = ("answer_reward", "format_reward", "user_reward", "llm_reward", "score", "utility", "reward_gap")
 
 

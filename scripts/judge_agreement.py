@@ -30,9 +30,6 @@ TARGET = 0.9  # the agreement every source must reach
 RUNS = ROOT.parent / "shared" / "gtalign-runs"
 LABELS = DATA / "gamellm_wildbreak_math_medium_abgqa" / "test.parquet"  # the test split the 0910 runs validated on
 RUN_TARGETS = {"math-hard": 0.92, "wildguard": 0.92, "ambig_qa": 0.75}  # agreement with the paper's judge
-# The reference judge's test-retest agreement on identical responses at steps > 0 over all 138 published step files
-# (reference_runs.self_agreement on the full set; medium: Pearson of rating / 4): the ceiling for any judge.
-FULL_SET_CEILING = {"ambig_qa": 0.902, "wildguard": 0.987, "math-hard": 0.979, "medium": 0.65}
 
 
 def load_cases(path=CASES) -> list[dict]:
@@ -110,7 +107,7 @@ def runs_agreement(runs_dir=RUNS, labels=LABELS, sources=None):
         out.loc["ambig_qa", "agreement_gold_rubric"] = float(
             (gold_bin == gold.loc[judged, "answer_reward"].astype(float).clip(0, 1)).mean())
     out = out.join(rr.self_agreement(d))
-    out["self_agreement_full_set"] = pd.Series(FULL_SET_CEILING)
+    out["self_agreement_full_set"] = pd.Series(rr.SELF_AGREEMENT_ALL_FILES)
     out["target"] = pd.Series(RUN_TARGETS)
     out["measure"] = ["Pearson (LLM-side rating vs judge / 4)" if s == "medium" else "agreement on 0/1" for s in out.index]
     return out.reset_index().round(3), int(d["rule_failed"].sum())

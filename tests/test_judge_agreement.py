@@ -45,3 +45,14 @@ def test_agreement_with_the_papers_judge_meets_its_target_and_the_committed_tabl
     assert row["agreement"] >= agreement_script.RUN_TARGETS[row.name], row.to_dict()
     committed = pd.read_csv(ROOT / "figures" / "judge_agreement_runs.csv").set_index("source").loc[row.name]
     assert (row["generations"], row["agreement"]) == (committed["generations"], committed["agreement"])
+
+
+def test_the_readme_judge_table_is_the_committed_table():
+    import pandas as pd
+
+    committed = pd.read_csv(ROOT / "figures" / "judge_agreement_runs.csv").set_index("source")
+    readme = (ROOT / "README.md").read_text()
+    for source, r in committed.iterrows():
+        ceiling = f"{r['self_agreement_full_set']:.3f}".rstrip("0").rstrip(".")
+        agreement = f"{r['agreement']:.3f}"
+        assert f"| {source} | {r['generations']} | {agreement}" in readme and f"| {ceiling} |" in readme, source

@@ -113,3 +113,55 @@ def test_the_preregistered_results_block_is_what_the_report_prints():
     page = (root / "docs" / "results.md").read_text()
     start = page.index("-->\n", page.index("<!-- prereg-report")) + len("-->\n")
     assert page[start:page.index("<!-- /prereg-report -->")] == printed
+
+
+# Decimal figures on a results page that no committed file holds, each with the reason.
+NOT_IN_A_FILE = {
+    "results.md": {"8.01": "peak RSS of the one make-reproduce run, as the runner printed it (runs/cpu is not committed)"},
+    "reference-runs.md": {"1.2": "a constant of c1f2550's formula clip(1.2 - a), quoted"},
+}
+NUMBER = re.compile(r"(?<![\w.])([-+]?\d+\.(\d+))(?![\d.]*e[-+]?\d)(%?)")  # 0.5, -0.014, 95.3%; not 2.2e-16
+
+
+def _file_values(paths) -> set[float]:
+    """Every number in the given CSV and JSON files, also those inside text cells such as "(0.9161, 0.9027)"."""
+    values = set()
+
+    def add(o):
+        if isinstance(o, dict):
+            [add(v) for v in o.values()]
+        elif isinstance(o, list):
+            [add(v) for v in o]
+        elif isinstance(o, (int, float)) and not isinstance(o, bool):
+            values.add(float(o))
+        elif isinstance(o, str):
+            values.update(float(x) for x in re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", o))
+
+    for p in paths:
+        if p.suffix == ".csv":
+            add(pd.read_csv(p, dtype=str).fillna("").to_numpy().ravel().tolist())
+        else:
+            add(json.loads(p.read_text()))
+    return values
+
+
+@pytest.mark.parametrize("page", ["results.md", "reference-runs.md"])
+def test_every_decimal_figure_on_a_results_page_is_in_a_file_its_section_names(page):
+    """Outside the blocks the report scripts print (checked above), each section's decimal figures must be, at the
+    precision shown (a percentage: x 100), values of the CSV or JSON files that section names (by file name or
+    figures/ folder); a figure no file holds must be listed, with its reason, in NOT_IN_A_FILE."""
+    root = CPU.parents[1]
+    text = (root / "docs" / page).read_text()
+    text = re.sub(r"<!-- (prereg|sweep)-report.*?<!-- (/prereg-report|end of sweep-report) -->", "", text, flags=re.S)
+    missing = []
+    for section in re.split(r"\n(?=#{2,3} )", text):
+        paths = {p for name in re.findall(r"([\w-]+\.(?:csv|json))\b", section) for p in (root / "figures").rglob(name)}
+        for folder in re.findall(r"figures/[\w-]+/", section):
+            paths |= {p for p in (root / folder).glob("*") if p.suffix in (".csv", ".json")}
+        values = _file_values(paths)
+        for m in NUMBER.finditer(section):
+            shown, places, percent = float(m.group(1)), len(m.group(2)), m.group(3) == "%"
+            held = {round(v * (100 if percent else 1), places) for v in values}
+            if shown not in held and -shown not in held and m.group(1).lstrip("+") not in NOT_IN_A_FILE[page]:
+                missing.append(f"{section.splitlines()[0]}: {m.group(0)}")
+    assert not missing, f"figures in docs/{page} not found in the files their section names:\n" + "\n".join(missing)
