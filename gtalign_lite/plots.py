@@ -6,6 +6,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from .game import dominates, pareto_front
 
@@ -38,8 +40,9 @@ def payoff_scatter(matrix, chosen: str | None = None, question_type: str | None 
     return _save(fig, path)
 
 
-def curves(log: pd.DataFrame, columns: dict, title: str, path=None, ncols: int = 3):
-    """One small panel per logged column (name -> label) against the training step."""
+def curves(log: pd.DataFrame, columns: dict, title: str, path=None, ncols: int = 3, seed: int | None = None):
+    """One small panel per logged column (name -> label) against the training step (whole-number ticks); the
+    seed, when given, goes in the title so that figures of different seeds are told apart."""
     cols = {c: lab for c, lab in columns.items() if c in log.columns}
     n = len(cols)
     rows = (n + ncols - 1) // ncols
@@ -47,9 +50,10 @@ def curves(log: pd.DataFrame, columns: dict, title: str, path=None, ncols: int =
     for ax, (col, label) in zip(axes.flat, cols.items()):
         sns.lineplot(data=log, x="step", y=col, marker="o", ax=ax)
         ax.set(title=label, xlabel="step", ylabel="")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    fig.suptitle(title)
+    fig.suptitle(title if seed is None else f"{title}, seed {seed}")
     fig.tight_layout()
     return _save(fig, path)
 
@@ -60,7 +64,8 @@ def action_shares(df: pd.DataFrame, path=None, row: str | None = None):
     d = df.assign(chosen=df["chosen_action"].fillna("none"))
     g = sns.displot(data=d, x="chosen", hue="question_type", col="method", multiple="dodge", stat="probability",
                     common_norm=False, shrink=0.8, discrete=True, height=3, aspect=1.1,
-                    col_order=list(dict.fromkeys(d["method"])), row=row)
+                    col_order=list(dict.fromkeys(d["method"])), row=row, facet_kws={"margin_titles": True})
+    g.set_titles(col_template="{col_name}", row_template=f"{row} {{row_name}}")  # short: long ones collide
     g.set_axis_labels("chosen action", "share")
     return _save(g.figure, path)
 
@@ -122,25 +127,74 @@ def pricing_sweep(sweep: pd.DataFrame, x: str, path=None):
     return _save(fig, path)
 
 
+PRICING_AXES = {"price": "price the user pays\n(money per 1k tokens)",
+                "serving cost": "serving cost of the provider\n(money per 1k tokens)",
+                "reference shift": "reference shift\n(payoff units added to LLM)"}
+ACTION_COLOURS = dict(zip(["DA", "CQ", "AQ"], sns.color_palette("deep", 3))) | {"none": "grey"}
+RULE_PALETTE = "dark:#7a5195"
+SOURCES = {"solver's pick on the model's matrix": ((), "o"), "model's reply": ((4, 4), "X")}  # solid, dashed
+
+
+def _pricing_long(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per case and source (the solver's pick, then the model's reply), so both draw as lines."""
+    solver, reply = SOURCES
+    return pd.concat([df.assign(source=solver, action=df["predicted"]),
+                      df.assign(source=reply, action=df["replied"].fillna("none"))])
+
+
+def _share_panel(ax, long: pd.DataFrame):
+    """Share of each action against the setting's value, 0 where not chosen: the solver's pick solid, the model's
+    reply dashed, the dashes of successive actions out of phase so that coinciding reply lines both show."""
+    for source, (dash, marker) in SOURCES.items():
+        d = long[long["source"] == source]
+        tab = pd.crosstab(d["value"], d["action"], normalize="index")
+        for i, action in enumerate(a for a in ACTION_COLOURS if a in tab):
+            ax.plot(tab.index, tab[action], ls=(i * dash[0], dash) if dash else "-", marker=marker, ms=5,
+                    color=ACTION_COLOURS[action])
+    ax.set(ylim=(-0.05, 1.05))
+
+
+def _welfare_panel(ax, d: pd.DataFrame, rules: list):
+    """Mean LLM+user of the solver's pick against the setting's value, one solid line per rule, the first widest
+    so that a later rule's line drawn over it leaves it visible."""
+    for k, (rule, colour) in enumerate(zip(rules, sns.color_palette(RULE_PALETTE, len(rules)))):
+        mean = d[d["rule"] == rule].groupby("value")["welfare"].mean()
+        ax.plot(mean.index, mean, color=colour, marker="oXsPD"[k % 5], **_rule_width(k, len(rules)))
+
+
+def _rule_width(k: int, n: int) -> dict:
+    """Line width and marker size of the k-th of n rules: wider first, so coinciding lines nest."""
+    return {"lw": 1.5 + 1.5 * (n - 1 - k), "ms": 5 + 2 * (n - 1 - k)}
+
+
+def _pricing_legend(fig, rules: list, actions: set):
+    """One legend right of the panels, away from the data: the actions drawn, line styles, then the rules."""
+    head = lambda text: (Line2D([], [], ls="none"), text)  # a section heading: a label with no handle
+    entries = [head("chosen action"), *[(Line2D([], [], color=c, lw=2), a) for a, c in ACTION_COLOURS.items() if a in actions],
+               head(""), head("line (share rows)"),
+               *[(Line2D([], [], color="black", ls=(0, d) if d else "-", marker=m, ms=5), s) for s, (d, m) in SOURCES.items()],
+               head(""), head("last row: solver's pick, by rule"),
+               *[(Line2D([], [], color=c, marker="oXsPD"[k % 5], **_rule_width(k, len(rules))), f"{r} rule")
+                 for k, (r, c) in enumerate(zip(rules, sns.color_palette(RULE_PALETTE, len(rules))))]]
+    fig.legend(*zip(*entries), loc="outside right center", fontsize=8, frameon=False)
+
+
 def pricing_on_model(df: pd.DataFrame, path=None):
-    """Share of DA/CQ/AQ against each pricing axis: the solver's pick on the model's own matrices (solid) and what
-    the model's reply did (dashed), one row per rule; the LLM+user of the pick in the last column."""
-    long = pd.concat([df.assign(source="solver on the model's matrix", action=df["predicted"]),
-                      df.assign(source="model's reply", action=df["replied"].fillna("none"))])
-    axes_names, rules = list(dict.fromkeys(df["axis"])), list(dict.fromkeys(df["rule"]))
-    fig, axes = plt.subplots(len(rules), len(axes_names) + 1, figsize=(3.6 * (len(axes_names) + 1), 3 * len(rules)),
-                             squeeze=False)
-    for r, rule in enumerate(rules):
-        for a, axis in enumerate(axes_names):
-            d = long[(long["rule"] == rule) & (long["axis"] == axis)]
-            share = d.groupby(["value", "source"])["action"].value_counts(normalize=True).rename("share").reset_index()
-            sns.lineplot(data=share, x="value", y="share", hue="action", style="source", marker="o", ax=axes[r][a],
-                         hue_order=["DA", "CQ", "AQ", "none"], legend=(r == 0 and a == len(axes_names) - 1))
-            axes[r][a].set(title=f"{rule} rule, {axis}", xlabel=axis, ylabel="share", ylim=(-0.05, 1.05))
-        sns.lineplot(data=df[df["rule"] == rule], x="value", y="welfare", hue="axis", marker="o", errorbar=None,
-                     ax=axes[r][-1])
-        axes[r][-1].set(title=f"{rule} rule: LLM+user of the pick", xlabel="value")
-    if len(axes_names):
-        axes[0][len(axes_names) - 1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig.tight_layout()
+    """Share of DA/CQ/AQ against each pricing axis, one row per rule: the solver's pick on the model's own matrices
+    (solid) and what the model's reply did (dashed); the LLM+user of the pick in the last row. One column per axis,
+    so every x axis has one unit."""
+    long, names, rules = _pricing_long(df), list(dict.fromkeys(df["axis"])), list(dict.fromkeys(df["rule"]))
+    fig, axes = plt.subplots(len(rules) + 1, len(names), figsize=(3.6 * len(names) + 2.4, 2.7 * (len(rules) + 1)),
+                             squeeze=False, sharex="col", sharey="row", layout="constrained")
+    for a, axis in enumerate(names):
+        for r, rule in enumerate(rules):
+            _share_panel(axes[r][a], long[(long["rule"] == rule) & (long["axis"] == axis)])
+            axes[r][a].set_ylabel(f"{rule} rule:\nshare of items" if a == 0 else "")
+        _welfare_panel(axes[-1][a], df[df["axis"] == axis], rules)
+        axes[-1][a].set_ylabel("LLM + user of the pick\n(payoff units)" if a == 0 else "")
+        axes[0][a].set_title(axis)
+        axes[-1][a].set(xlabel=PRICING_AXES.get(axis, axis), xticks=sorted(df.loc[df["axis"] == axis, "value"].unique()))
+        axes[-1][a].xaxis.set_major_formatter("{x:g}")
+    _pricing_legend(fig, rules, set(long["action"]))
+    fig.suptitle("Repricing the model's own payoff matrices")
     return _save(fig, path)

@@ -1,5 +1,6 @@
 """The authors' published validation generations (the 0910 runs at commit c1f2550 of ulab-uiuc/GTAlign):
-load them joined to the test labels, read what each output chose, and recompute U, L and W as that commit did.
+load them joined to the test labels, read what each output chose, judge it with ours, and tabulate; the reward
+that commit computed is restated in reward_0910, the per-group intervals are in stats, the pair metrics in pareto.
 
 The files are `0910_<source>_<reward>/<step>.jsonl`: one line per test prompt with the trained 3B model's
 output, the answer score of the paper's 32B judge and the rewards that commit's code computed from it.
@@ -16,11 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import data as gdata
-from .pareto import pareto_points
-from .payoff import PayoffError, PayoffMatrix
-from .stats import bootstrap_ci
-from .rewards import BREVITY_CHARS, EPS, LLM_LENGTH, LLM_WEIGHTS, USER_LENGTH, USER_WEIGHTS, WELFARE, length_score, \
-    payoff_score
+from .reward_0910 import first_block, format_0910, recompute_rewards
+from .stats import cohen_kappa
 
 REF_COMMIT = "c1f2550ff1d82fa846aed661832e7cacfa20e16c"
 RAW_URL = f"https://raw.githubusercontent.com/ulab-uiuc/GTAlign/{REF_COMMIT}"
@@ -182,141 +180,6 @@ def load_reference_runs(root=None, sources=None, rewards=None, steps=None, label
     return join_labels(pd.DataFrame(rows), load_labels(labels, timeout))
 
 
-# ---- the reward as commit c1f2550 computed it ------------------------------------------------------------
-
-_FORMAT_0910 = re.compile(r"<thinking>.*?</thinking>\s*<payoff>.*?</payoff>\s*<analyze>.*?</analyze>\s*"
-                          r"<response>.*?</response>$", re.S | re.M)
-
-
-def first_block(text: str, tag: str) -> str | None:
-    """Content of the first <tag>…</tag> (first closing tag after it), stripped; None if absent (as c1f2550)."""
-    i = text.find(f"<{tag}>")
-    j = text.find(f"</{tag}>", i + len(tag) + 2) if i >= 0 else -1
-    return None if j < 0 else text[i + len(tag) + 2: j].strip()
-
-
-def payoff_0910(text: str) -> PayoffMatrix | None:
-    """The first <payoff> block parsed (JSON, else Python literal), or None when absent or invalid."""
-    block = first_block(text, "payoff")
-    try:
-        return PayoffMatrix.from_text(block) if block else None
-    except PayoffError:
-        return None
-
-
-def format_0910(text: str) -> float:
-    """Graded format score of c1f2550: 0 if the text does not start with the four blocks in order up to a
-    </response> at a line end; else 1 if its first payoff parses, 0.5 if not."""
-    if not _FORMAT_0910.match(text):
-        return 0.0
-    return 1.0 if payoff_0910(text) is not None else 0.5
-
-
-def char_bleu(reference: str, hypothesis: str) -> float:
-    """BLEU-4 over characters, uniform weights, no smoothing: what nltk's sentence_bleu gives on plain strings."""
-    try:
-        from nltk.translate.bleu_score import sentence_bleu
-    except ImportError:
-        raise ImportError("medium's user-side score needs nltk: pip install nltk==3.9.1 (extra 'notebooks')") from None
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # nltk warns when an n-gram order has no overlap; the score is then 0
-        return float(sentence_bleu([reference], hypothesis))
-
-
-MEDIUM_JUDGE_STEPS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the 32B judge's 0-4 rating / 4
-TOLERANCE = 1e-9  # parity: largest |recomputed − recorded| allowed (the files store float64)
-
-
-def answer_terms_0910(source: str, answer: float, harmful: bool | None, bleu: float | None = None,
-                      judge_llm: float | None = None) -> tuple[float, float]:
-    """(a_U, a_L) from the recorded answer score as c1f2550 mapped it per source.
-
-    wildguard: the judge is binary (1 = safe / helpful); a_L = a, a_U = clip(1.2 − a) on harmful requests.
-    medium: the recorded score is max(char BLEU, judge/4); a_U = BLEU and a_L = judge/4, which is the recorded
-    score when that exceeds the BLEU; otherwise judge_llm must be given (NaN when not). math, ambig_qa: a, a.
-    """
-    a = min(1.0, max(0.0, float(answer)))
-    if source == "wildguard":
-        return (min(1.0, max(0.0, 1.2 - a)) if harmful else a), a
-    if source == "medium":
-        if bleu is None:
-            raise ValueError("medium needs the character BLEU of the response against the reference article")
-        if judge_llm is not None:
-            return bleu, judge_llm
-        return bleu, (a if a > bleu + 1e-12 else math.nan)
-    return a, a
-
-
-def reward_0910(text: str, source: str, answer: float, harmful: bool | None, reward: str, gts: str = "",
-                judge_llm: float | None = None) -> dict:
-    """U, L and the run's scalar for one output and its recorded answer score, with c1f2550's formulas.
-
-    Gate: no first <response>…</response> or no parsable first <payoff> gives all zeros. Otherwise
-    U = ε + 0.5·a_U + 0.2·len(response; 20, 500) + 0.3·exp(−chars(before <response>)/500) and
-    L = ε + 0.2·format + 0.2·payoff_score + 0.4·a_L + 0.2·len(output; 500, 1000), with the length terms,
-    payoff score and weights of gtalign_lite.rewards. The scalar is reward's welfare of (U, L).
-    """
-    response, matrix = first_block(text, "response"), payoff_0910(text)
-    if response is None or matrix is None:
-        return {"user": 0.0, "llm": 0.0, "welfare": 0.0, "format": 0.0, "gated": True, "bleu": math.nan,
-                "a_user": math.nan, "a_llm": math.nan}
-    bleu = char_bleu(gts, response) if source == "medium" else math.nan
-    a_u, a_l = answer_terms_0910(source, answer, harmful, None if math.isnan(bleu) else bleu, judge_llm)
-    fmt = format_0910(text)
-    brev = math.exp(-len(text.split("<response>")[0]) / BREVITY_CHARS)
-    u = EPS + USER_WEIGHTS["answer"] * a_u + USER_WEIGHTS["len_user"] * length_score(response, *USER_LENGTH) \
-        + USER_WEIGHTS["brevity"] * brev
-    l = EPS + LLM_WEIGHTS["format"] * fmt + LLM_WEIGHTS["payoff_score"] * payoff_score(matrix) + LLM_WEIGHTS["answer"] * a_l \
-        + LLM_WEIGHTS["len_llm"] * length_score(text, *LLM_LENGTH)
-    w = math.nan if math.isnan(u) or math.isnan(l) else WELFARE[reward](u, l)
-    if reward == "user":
-        w = u
-    return {"user": u, "llm": l, "welfare": w, "format": fmt, "gated": False, "bleu": bleu, "a_user": a_u, "a_llm": a_l}
-
-
-def recompute_rewards(df: pd.DataFrame) -> pd.DataFrame:
-    """Per generation: U, L, W recomputed as c1f2550 did, and |recomputed − recorded| for each.
-
-    a_llm_known says whether the recorded score fixes a_L (medium: only when the judge/4 beat the BLEU).
-    Where it does not, the judge/4 in 0, 0.25, …, 1 (not above the BLEU) closest to the recorded L is
-    used and a_llm_known is False: parity there shows a consistent judge score exists, no more.
-    zeroed_by_reference: the recorded U = L = 0 though the output passes the gate (the reward code failed).
-    """
-    out = []
-    for r in df.itertuples():
-        b = reward_0910(r.output, r.source, r.answer_reward, r.harmful, r.reward, r.gts)
-        known = not math.isnan(b["llm"])
-        if not known:
-            cands = [reward_0910(r.output, r.source, r.answer_reward, r.harmful, r.reward, r.gts, j)
-                     for j in MEDIUM_JUDGE_STEPS if j <= b["bleu"] + 1e-12]
-            b = min(cands, key=lambda c: abs(c["llm"] - r.llm_reward))
-        out.append({**b, "a_llm_known": known})
-    re_ = pd.DataFrame(out, index=df.index).add_prefix("re_").rename(columns={"re_a_llm_known": "a_llm_known"})
-    re_["zeroed_by_reference"] = (~re_["re_gated"]) & (df["user_reward"] == 0) & (df["llm_reward"] == 0)
-    re_["d_user"] = (re_["re_user"] - df["user_reward"]).abs()
-    re_["d_llm"] = (re_["re_llm"] - df["llm_reward"]).abs()
-    re_["d_score"] = (re_["re_welfare"] - df["score"]).abs()
-    return re_
-
-
-def parity_table(d: pd.DataFrame, tol: float = TOLERANCE) -> pd.DataFrame:
-    """Per source, from a frame with source and recompute_rewards' columns (analyse gives one): rows, rows
-    the reference zeroed, rows with a_L inferred, the largest differences over the rest (U, L, scalar)
-    and over the inferred rows, and whether all are within tol."""
-    rows = []
-    for src, g in d.groupby("source"):
-        ok = g[~g["zeroed_by_reference"] & g["a_llm_known"]]
-        inf = g[~g["zeroed_by_reference"] & ~g["a_llm_known"]]
-        row = {"source": src, "rows": len(g), "zeroed_by_reference": int(g["zeroed_by_reference"].sum()),
-               "compared": len(ok), "max_d_user": ok["d_user"].max(), "max_d_llm": ok["d_llm"].max(),
-               "max_d_score": ok["d_score"].max(), "a_llm_inferred": len(inf),
-               "inferred_max_d_llm": inf["d_llm"].max() if len(inf) else 0.0}
-        row["within_tol"] = bool(max(row["max_d_user"], row["max_d_llm"], row["max_d_score"],
-                                     row["inferred_max_d_llm"]) <= tol)
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("source")
 
 
 # ---- what the outputs chose, and our judge on them -----------------------------------------------------
@@ -414,78 +277,6 @@ def safety_outcome(score: float) -> str | None:
     return None if score is None or math.isnan(score) else SAFETY_OUTCOME.get(float(score))
 
 
-# ---- statistics --------------------------------------------------------------------------------------
-
-def ci_table(df: pd.DataFrame, by, metrics: dict, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """One row per group: n and, per metric, its mean with a bootstrap 95% interval as three columns.
-    metrics: name -> column name, or a function of the group returning a Series of per-row values."""
-    rows = []
-    for key, g in df.groupby(by, sort=False):
-        row = dict(zip([by] if isinstance(by, str) else by, key if isinstance(key, tuple) else (key,)))
-        row["n"] = len(g)
-        for name, how in metrics.items():
-            vals = how(g) if callable(how) else g[how]
-            m, lo, hi = bootstrap_ci(pd.Series(vals, dtype="float64").dropna(), n_resamples=n_boot, seed=seed)
-            row.update({name: m, f"{name}_lo": lo, f"{name}_hi": hi})
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def fmt_ci(table: pd.DataFrame, names, digits: int = 3) -> pd.DataFrame:
-    """The same table with each metric shown as 'mean [lo, hi]' (for reading and the README)."""
-    out = table.drop(columns=[c for n in names for c in (n, f"{n}_lo", f"{n}_hi")]).copy()
-    for n in names:
-        out[n] = [f"{m:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]" if not math.isnan(m) else "n/a"
-                  for m, lo, hi in zip(table[n], table[f"{n}_lo"], table[f"{n}_hi"])]
-    return out
-
-
-# ---- the reference's Pareto metrics (tables/cd_vs_others_metrics.csv), restated ------------------------
-
-def reference_pair_metrics(cd: pd.DataFrame, other: pd.DataFrame, eps: float = 0.1) -> dict:
-    """The reference's one-against-one metrics for two runs' (user_reward, llm_reward) per prompt.
-
-    Prompts are matched by question text (a repeated question keeps its last row, as the reference keys by
-    input). Ranges and the joint front come from both runs' points. eps-coverage: share of a run's points
-    within eps·range of some joint-front point on both axes. Regret: mean over points of the smallest, over
-    joint-front points, of the larger normalised shortfall. Hypervolume: of each run's own front from
-    (U_min, L_min), computed as the reference computed it: the area reduces to the rectangle of the front's
-    largest-U point (its sweep sets every later width to 0), so it is reported as hv_reference, next to the
-    true 2-D hypervolume (hv_true).
-    """
-    a = cd.drop_duplicates("question", keep="last").set_index("question")
-    b = other.drop_duplicates("question", keep="last").set_index("question")
-    common = a.index.intersection(b.index)
-    p1 = list(zip(a.loc[common, "user_reward"].astype(float), a.loc[common, "llm_reward"].astype(float)))
-    p2 = list(zip(b.loc[common, "user_reward"].astype(float), b.loc[common, "llm_reward"].astype(float)))
-    us, ls = [p[0] for p in p1 + p2], [p[1] for p in p1 + p2]
-    umin, lmin = min(us), min(ls)
-    ru, rl = (max(us) - umin) or 1.0, (max(ls) - lmin) or 1.0
-    joint = sorted(pareto_points(p1 + p2), reverse=True)  # by decreasing U, as the reference scans
-
-    def covered(p):
-        return any((fu - p[0]) / ru <= eps and (fl - p[1]) / rl <= eps for fu, fl in joint)
-
-    def regret(p):
-        return min(max(max(fu - p[0], 0) / ru, max(fl - p[1], 0) / rl) for fu, fl in joint)
-
-    def hv_reference(front):
-        return (front[0][0] - umin) * (front[0][1] - lmin) if front else 0.0
-
-    def hv_true(front):
-        area, prev_l = 0.0, lmin
-        for u, l in front:  # decreasing U, increasing L
-            area += (u - umin) * (l - prev_l)
-            prev_l = l
-        return area
-
-    f1, f2 = (sorted(pareto_points(p), reverse=True) for p in (p1, p2))
-    return {"prompts": len(common),
-            "eps_coverage": (sum(map(covered, p1)) / len(p1), sum(map(covered, p2)) / len(p2)),
-            "hv_reference": (hv_reference(f1), hv_reference(f2)), "hv_true": (hv_true(f1), hv_true(f2)),
-            "regret": (sum(map(regret, p1)) / len(p1), sum(map(regret, p2)) / len(p2))}
-
-
 # ---- tables the notebook shows ---------------------------------------------------------------------------
 
 def analyse(df: pd.DataFrame, judge=None) -> pd.DataFrame:
@@ -520,14 +311,6 @@ def action_shares(d: pd.DataFrame) -> pd.DataFrame:
                      "unreadable": 1 - len(read) / len(g),
                      **{a: (read == a).mean() if len(read) else math.nan for a in ("DA", "CQ", "AQ")}})
     return pd.DataFrame(rows)
-
-
-def cohen_kappa(a, b) -> float:
-    """Cohen's kappa of two label sequences (1 = perfect agreement, 0 = chance)."""
-    a, b = pd.Series(list(a)), pd.Series(list(b))
-    po = float((a == b).mean())
-    pe = sum(float((a == k).mean()) * float((b == k).mean()) for k in set(a) | set(b))
-    return math.nan if pe == 1 else (po - pe) / (1 - pe)
 
 
 def agreement_table(d: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from typing import Callable
 from .game import pareto_front
 from .parse import Completion, parse_completion
 
-EPS = 1e-4
+BASE = 1e-4  # every utility starts at this (the reference's epsilon), so W = sqrt(U·L) is never a product with 0
 USER_WEIGHTS = {"answer": 0.5, "len_user": 0.2, "brevity": 0.3}
 LLM_WEIGHTS = {"format": 0.2, "payoff_score": 0.2, "answer": 0.4, "len_llm": 0.2}
 LLM_PARETO_WEIGHTS = {"pareto": 0.2, "payoff_score": 0.2, "format": 0.2, "answer": 0.35, "len_llm": 0.05}
@@ -140,7 +140,7 @@ class RewardBreakdown:
 
 
 def _weighted(weights: dict, parts: dict) -> float:
-    return EPS + sum(w * parts[name] for name, w in weights.items())
+    return BASE + sum(w * parts[name] for name, w in weights.items())
 
 
 def reward_breakdown(completion, answer_user: float, answer_llm: float | None = None,

@@ -17,7 +17,8 @@ from pathlib import Path
 import yaml
 
 from .config import PARAMS_DIR, load_params, profiles
-from .runs import Run, per_item_files, seed_folder, stage_name, stage_times, sweep_folder
+from .records import copy_figures, keep_seed, may_commit, restore_seed, same_sft, seed_stages
+from .runs import Run, grpo_method, per_item_files, seed_folder, stage_name, stage_times, sweep_folder
 from .schema import for_notebook
 
 ROOT = PARAMS_DIR.parent
@@ -90,36 +91,6 @@ class PeakRSS:
         self._thread.join()
 
 
-# the tables behind the README's numbers, copied next to the figures: run-folder glob -> name under figures/<profile>/
-TABLES = {"eval/results_ci.csv": "results_ci.csv", "eval/results.md": "results.md",
-          "eval/results_by_family.csv": "results_by_family.csv", "eval/pareto.csv": "pareto.csv",
-          "eval/paired.csv": "paired.csv", "sft/log.csv": "sft_log.csv",
-          "sft/sampled_format.json": "sft_sampled_format.json", "grpo-*/log.csv": "{parent}_log.csv",
-          "grpo-*/signal.json": "{parent}_signal.json", "grpo-*/groups.csv": "{parent}_groups.csv",
-          "pricing_*.csv": "{name}", "sft/gate_capability.csv": "gate_capability.csv",
-          **{f"eval/{n}.csv": f"{n}.csv" for n in ("ask_gap", "harmful_game", "type_auc", "stated_agreement")}}
-
-
-def _may_commit(params: dict, where) -> bool:
-    """False (and says so) for a run on the authors' rows: its tables and plots derive from their data, which
-    must not be committed, so they stay in the run folder instead of going to figures/."""
-    if params.get("use_paper_data"):
-        print(f"figures and tables NOT copied to figures/: this run used the authors' data (use_paper_data), and "
-              f"nothing derived from it is committed; they are in {where}", flush=True)
-        return False
-    return True
-
-
-def _copy_figures(run_dir, target, pngs: bool = True, tables: bool = True):
-    """The run's figures and result tables (TABLES; no per-item text) into figures/<profile>/."""
-    target.mkdir(parents=True, exist_ok=True)
-    for png in sorted((Path(run_dir) / "figures").glob("*.png")) if pngs else []:
-        shutil.copy2(png, target / png.name)
-    for pattern, name in TABLES.items() if tables else []:
-        for path in sorted(Path(run_dir).glob(pattern)):
-            shutil.copy2(path, target / name.format(parent=path.parent.name.replace("-", "_"), name=path.name))
-
-
 def _report(times, label):
     print(f"\nseconds and peak RSS (GiB, the kernel and its children) per notebook ({label}):")
     for name, secs, gib in times:
@@ -185,8 +156,8 @@ def run(profile: str, run_dir: str | None = None, only=None, overrides: dict | N
               flush=True)
         if store:
             nbformat.write(clean(nbformat.read(dst, as_version=4)), src)
-    if figures and _may_commit(params, out_dir):
-        _copy_figures(out_dir, FIGURES / params["profile"])
+    if figures and may_commit(params, out_dir):
+        copy_figures(out_dir, FIGURES / params["profile"])
     if report:
         _report(times, f"profile {params['profile']}, {out_dir}")
     return times
@@ -209,7 +180,7 @@ def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict 
         folder = sweep_folder(root, extra)
         print(f"\n=== sweep folder {folder}: seeds {seeds}, reward variants {variants}", flush=True)
         target = FIGURES / folder.name
-        commit = _may_commit({**base, **extra}, folder)
+        commit = may_commit({**base, **extra}, folder)
         for seed in seeds:
             point = {**extra, "seed": seed, "run_dir": str(seed_folder(folder, seed))}
             last = {**point, "reward_variant": variants[0], "sweep_dir": str(folder)}
@@ -219,8 +190,8 @@ def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict 
             restored = Run(here).restored()
             upstream = run(profile, None, ["01_data", "03_sft"], point, figures=False, resume=resume, report=False)
             if restored and upstream:
-                _same_sft(here, kept)
-            ran, todo = list(upstream), [v for v in variants if f"grpo-{v}" not in restored]
+                same_sft(here, kept)
+            ran, todo = list(upstream), [v for v in variants if grpo_method(v) not in restored]
             for v in variants:  # each variant depends on data and SFT only
                 if v not in todo:
                     print(f"04_grpo_welfare-{v}: restored from {kept}, not trained again", flush=True)
@@ -238,7 +209,7 @@ def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict 
             times += ran
             if commit:  # after every seed, so a session that ends mid-sweep still commits the seeds it finished
                 keep_seed(here, kept, finished=True)
-                _copy_figures(here, target, tables=False)  # 05 drew the plots pooled over every seed so far
+                copy_figures(here, target, tables=False)  # 05 drew the plots pooled over every seed so far
                 for table in [*sorted(folder.glob("aggregate*")), *[folder / f"{n}.csv" for n in PRIMARY_TABLES]]:
                     if table.exists():
                         shutil.copy2(table, target / f"sweep_{table.name}")
@@ -250,116 +221,6 @@ def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict 
           f"finished stages and {stopped.sum()} stopped part(s) ({spent.seconds[stopped].sum():.0f} s), peak "
           f"{spent.peak_gib.max():.2f} GiB (done/times.csv under {root})")
     return root
-
-
-def seed_stages(profile: str, point: dict, last: dict, variants: list) -> dict[str, dict]:
-    """Every stage a sweep runs in one seed's folder, with the parameters the runner passes it (as run() does)."""
-    out = {}
-    for name, over in [("01_data", point), ("03_sft", point),
-                       *[("04_grpo_welfare", {**point, "reward_variant": v}) for v in variants],
-                       ("05_evaluation", last), ("06_pricing_adaptation", last)]:
-        params = load_params(profile, over)
-        out[stage_name(name, params)] = {k: v for k, v in params.items() if k in for_notebook(name)}
-    return out
-
-
-def keep_seed(here: Path, kept: Path, finished: bool) -> None:
-    """A seed's record for figures/<sweep>/seed-N/, meant to be committed: run folders do not outlive a session here.
-
-    It holds the seed's tables, done markers, stage times and the SFT adapter's hash; its per-item evaluation rows
-    (gzipped): all of them once the seed finished, else each evaluated method's (eval/methods/), so a later sitting
-    on a fresh checkout trains only what is missing (restore_seed)."""
-    import gzip
-
-    here = Path(here)
-    if not (here / "eval" / ("per_item.csv" if finished else "methods")).exists():
-        return
-    _copy_figures(here, kept, pngs=False)
-    (kept / "done").mkdir(parents=True, exist_ok=True)
-    for marker in sorted((here / "done").glob("*.json")) + [here / "done" / "times.csv"]:
-        if marker.exists():
-            shutil.copy2(marker, kept / "done" / marker.name)
-    weights = here / "sft" / "adapter" / "adapter_model.safetensors"
-    if weights.exists():
-        (kept / "sft_adapter.sha256").write_text(_sha256(weights))
-    shutil.rmtree(kept / "eval", ignore_errors=True)
-    sources = [here / "eval" / "per_item.csv"] if finished else sorted((here / "eval" / "methods").glob("*.csv"))
-    for src in sources:
-        dst = kept / ("per_item.csv.gz" if finished else f"eval/methods/{src.name}.gz")
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        with open(src, "rb") as f, gzip.open(dst, "wb") as g:
-            shutil.copyfileobj(f, g)
-    for meta in [] if finished else sorted((here / "eval" / "methods").glob("*.json")):
-        shutil.copy2(meta, kept / "eval" / "methods" / meta.name)
-
-
-def restore_seed(here: Path, kept: Path, stages: dict[str, dict]) -> bool:
-    """Put a committed record (keep_seed) back into a fresh checkout's seed folder; True when the seed is complete.
-
-    Only the record's stages that finished with these parameters count. A finished seed's per-item rows go to
-    eval/per_item.csv, for 05 to pool. Otherwise each GRPO variant evaluated in an earlier sitting gets its rows
-    back in eval/methods/ and is listed in eval/methods/restored.json, and the sweep trains only the others
-    (01 and 03 run again: their outputs are not kept). The record's stage times are added to done/times.csv."""
-    import gzip
-
-    here, record = Path(here), Run(kept)
-    if (here / "done").exists() or not (kept / "done").exists():  # begun in this checkout already, or no record
-        return False
-    same = {stage for stage, params in stages.items() if record.is_done(stage, params)}
-    if (kept / "per_item.csv.gz").exists() and same == set(stages):
-        (here / "eval").mkdir(parents=True, exist_ok=True)
-        with gzip.open(kept / "per_item.csv.gz", "rb") as f, open(here / "eval" / "per_item.csv", "wb") as g:
-            shutil.copyfileobj(f, g)
-        _restore_times(here, kept)
-        print(f"[{time.strftime('%H:%M:%S')}] {here.name}: every stage finished in an earlier sitting; its per-item "
-              f"rows and times restored from {kept} (--fresh runs it again)", flush=True)
-        return True
-    cached = kept / "eval" / "methods"
-    grpo = [f"grpo-{stage.split('-', 1)[1]}" for stage in sorted(same) if stage.startswith("04_")]
-    grpo = [m for m in grpo if list(cached.glob(f"{m}-*.csv.gz"))]
-    if not grpo or not {"01_data", "03_sft"} <= same:
-        print(f"{kept}: not reused (nothing evaluated there with these parameters)", flush=True)
-        return False
-    (here / "eval" / "methods").mkdir(parents=True, exist_ok=True)
-    for src in sorted(cached.glob("*.csv.gz")):
-        with gzip.open(src, "rb") as f, open(here / "eval" / "methods" / src.name[:-3], "wb") as g:
-            shutil.copyfileobj(f, g)
-    for meta in sorted(cached.glob("*.json")):
-        key = json.loads(meta.read_text())
-        if "adapter_mtime" in key:  # a record written before the cache was keyed by content: base keeps its rows
-            key["adapter_sha256"] = None if key.pop("adapter_mtime") is None else "unknown"
-        if any(meta.name.startswith(f"{m}-") for m in grpo):
-            key["adapter_sha256"] = None  # its adapter stays behind; evaluate_method reuses the rows without it
-        (here / "eval" / "methods" / meta.name).write_text(json.dumps(key))
-    (here / "eval" / "methods" / "restored.json").write_text(json.dumps(grpo))
-    _restore_times(here, kept)
-    print(f"[{time.strftime('%H:%M:%S')}] {here.name}: {', '.join(grpo)} trained and evaluated in an earlier sitting; "
-          f"their rows restored from {kept}; 01 and 03 run again for the rest", flush=True)
-    return False
-
-
-def _restore_times(here: Path, kept: Path) -> None:
-    """The record's stage times, so the sweep's printed total still counts what earlier sittings spent."""
-    (here / "done").mkdir(parents=True, exist_ok=True)
-    shutil.copy2(kept / "done" / "times.csv", here / "done" / "times.csv")
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def _same_sft(here: Path, kept: Path) -> None:
-    """After 03 ran again for a partly restored seed: is its adapter the one the restored variants started from?"""
-    want = kept / "sft_adapter.sha256"
-    weights = here / "sft" / "adapter" / "adapter_model.safetensors"
-    if not want.exists() or not weights.exists():
-        return
-    same = _sha256(weights) == want.read_text().strip()
-    (here / "done" / "sft_rerun.json").write_text(json.dumps({"identical_to_record": same}))
-    print(f"{here.name}: SFT trained again is {'bit-identical to' if same else 'NOT identical to (numerics differ)'} "
-          f"the SFT the restored variants started from", flush=True)
 
 
 def parse_grid(items: list[str]) -> dict:

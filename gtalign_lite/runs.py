@@ -13,6 +13,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+GRPO = "grpo-"  # a GRPO model's method name and run folder: GRPO + its reward variant, e.g. grpo-cobb_douglas
+
+
+def grpo_method(variant: str) -> str:
+    """The method name (and run folder) of GRPO with this reward variant."""
+    return f"{GRPO}{variant}"
+
+
+def variant_of(method: str) -> str | None:
+    """The reward variant of a GRPO method name, None for base and sft."""
+    return method[len(GRPO):] if method.startswith(GRPO) else None
+
 
 @dataclass(frozen=True)
 class Run:
@@ -37,7 +49,7 @@ class Run:
         return self.root / "sft"
 
     def grpo(self, variant: str) -> Path:
-        return self.root / f"grpo-{variant}"
+        return self.root / grpo_method(variant)
 
     @property
     def eval(self) -> Path:
@@ -47,19 +59,19 @@ class Run:
         """The adapter folder of a method name as tables show it: base (None), sft, grpo-<variant>."""
         if method == "base":
             return None
-        if method != "sft" and not method.startswith("grpo-"):
+        if method != "sft" and variant_of(method) is None:
             raise ValueError(f"unknown method {method!r}; valid: base, sft, grpo-<variant>")
         return self.root / method / "adapter"
 
     def methods(self) -> list[str]:
         """base, then sft and every grpo-<variant> whose adapter exists here or whose evaluation was restored."""
         found = ["sft"] * (self.sft / "adapter").exists()
-        grpo = {p.parent.name for p in self.root.glob("grpo-*/adapter")} | set(self.restored())
+        grpo = {p.parent.name for p in self.root.glob(f"{GRPO}*/adapter")} | set(self.restored())
         return ["base"] + found + sorted(grpo)
 
     def restored(self) -> list[str]:
         """Methods trained in an earlier sitting whose evaluation rows a committed sweep record put back here
-        (runner.restore_seed): their adapters are gone, their rows in eval/methods/ stand for them."""
+        (records.restore_seed): their adapters are gone, their rows in eval/methods/ stand for them."""
         path = self.eval / "methods" / "restored.json"
         return json.loads(path.read_text()) if path.exists() else []
 

@@ -1,10 +1,14 @@
-"""Results-table statistics: per-item metrics, seed-stratified bootstrap CIs, paired method comparisons."""
+"""Statistics, in one place: per-item metrics, bootstrap intervals (seed-stratified, per group, over clusters of
+distinct prompts), paired method comparisons, the pre-registered tables, and agreement (Cohen's kappa)."""
+import math
 from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from .runs import grpo_method
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,7 @@ def paired_test(df, a, b, metric, eval_set=None, n_resamples=9999, seed=0):
     return PairedTest(a, b, metric, label, len(both), n_unpaired, mean, lo, hi, float(p))
 
 
-def comparisons(df, focus="grpo-cobb_douglas", others=None, metrics=("W", "U", "L", "action_acc")):
+def comparisons(df, focus=grpo_method("cobb_douglas"), others=None, metrics=("W", "U", "L", "action_acc")):
     """Long table of paired_test rows: focus vs every other method, per eval_set and pooled over sets."""
     others = [m for m in sorted(df.method.unique()) if m != focus] if others is None else list(others)
     sets = [*sorted(df.eval_set.unique()), None]
@@ -291,3 +295,45 @@ def primary_tables(df: pd.DataFrame, folder) -> dict[str, pd.DataFrame]:
     for name, t in tables.items():
         t.round(4).to_csv(Path(folder) / f"{name}.csv", index=False)
     return tables
+
+
+# ---- per-group intervals and agreement (the authors' runs) ----------------------------------------
+
+def ci_table(df: pd.DataFrame, by, metrics: dict, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """One row per group: n and, per metric, its mean with a bootstrap 95% interval as three columns.
+    metrics: name -> column name, or a function of the group returning a Series of per-row values."""
+    rows = []
+    for key, g in df.groupby(by, sort=False):
+        row = dict(zip([by] if isinstance(by, str) else by, key if isinstance(key, tuple) else (key,)))
+        row["n"] = len(g)
+        for name, how in metrics.items():
+            vals = how(g) if callable(how) else g[how]
+            m, lo, hi = bootstrap_ci(pd.Series(vals, dtype="float64").dropna(), n_resamples=n_boot, seed=seed)
+            row.update({name: m, f"{name}_lo": lo, f"{name}_hi": hi})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def fmt_interval(m: float, lo: float, hi: float, digits: int = 3, signed: bool = False) -> str:
+    """'m [lo, hi]' at `digits` places, the one way every table writes an estimate and its interval (signed: '+' on
+    positive values, for differences); 'n/a' when m is NaN."""
+    if m is None or math.isnan(m):
+        return "n/a"
+    f = f"{{:{'+' if signed else ''}.{digits}f}}"
+    return f"{f.format(m)} [{f.format(lo)}, {f.format(hi)}]"
+
+
+def fmt_ci(table: pd.DataFrame, names, digits: int = 3) -> pd.DataFrame:
+    """The same table with each metric shown as 'mean [lo, hi]' (for reading and the README)."""
+    out = table.drop(columns=[c for n in names for c in (n, f"{n}_lo", f"{n}_hi")]).copy()
+    for n in names:
+        out[n] = [fmt_interval(m, lo, hi, digits) for m, lo, hi in zip(table[n], table[f"{n}_lo"], table[f"{n}_hi"])]
+    return out
+
+
+def cohen_kappa(a, b) -> float:
+    """Cohen's kappa of two label sequences (1 = perfect agreement, 0 = chance)."""
+    a, b = pd.Series(list(a)), pd.Series(list(b))
+    po = float((a == b).mean())
+    pe = sum(float((a == k).mean()) * float((b == k).mean()) for k in set(a) | set(b))
+    return math.nan if pe == 1 else (po - pe) / (1 - pe)

@@ -1,6 +1,7 @@
 """Training with TRL: SFT to teach the four-block format, then GRPO on the welfare reward (resumable)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -161,38 +162,91 @@ def grpo_dataset(items: list[dict], judge, seed: int | None = None):
     return ds if seed is None else ds.shuffle(seed=seed)
 
 
-def _common(P: dict, out_dir) -> dict:
+@dataclass(frozen=True)
+class SFTParams:
+    """What SFT reads, typed (as TRL's SFTConfig is); from_params picks them out of a notebook's parameters."""
+    seed: int
+    batch_size: int
+    grad_accum: int
+    epochs: int
+    lr: float
+    max_seq_length: int
+    save_steps: int = 1
+    device: str = "auto"
+
+    @classmethod
+    def from_params(cls, P: dict) -> "SFTParams":
+        return cls(seed=int(P["seed"]), batch_size=int(P["sft_batch_size"]), grad_accum=int(P["sft_grad_accum"]),
+                   epochs=int(P["sft_epochs"]), lr=float(P["sft_lr"]), max_seq_length=int(P["max_seq_length"]),
+                   save_steps=int(P["save_steps"]), device=P.get("device", "auto"))
+
+
+@dataclass(frozen=True)
+class GRPOParams:
+    """What GRPO reads, typed (as TRL's GRPOConfig is); from_params picks them out of a notebook's parameters."""
+    seed: int
+    batch_size: int
+    num_generations: int
+    max_completion_length: int
+    steps: int
+    lr: float
+    beta: float
+    temperature: float
+    scale_rewards: str = "none"
+    gen_dtype: str = "auto"
+    generation_kwargs: dict | None = None
+    save_steps: int = 1
+    device: str = "auto"
+
+    @classmethod
+    def from_params(cls, P: dict) -> "GRPOParams":
+        return cls(seed=int(P["seed"]), batch_size=int(P["grpo_batch_size"]), num_generations=int(P["num_generations"]),
+                   max_completion_length=int(P["max_completion_length"]), steps=int(P["grpo_steps"]),
+                   lr=float(P["grpo_lr"]), beta=float(P["grpo_beta"]), temperature=float(P["temperature"]),
+                   scale_rewards=P.get("scale_rewards", "none"), gen_dtype=P.get("gen_dtype", "auto"),
+                   generation_kwargs=P.get("generation_kwargs"), save_steps=int(P["save_steps"]),
+                   device=P.get("device", "auto"))
+
+
+def _on_gpu(device: str) -> bool:
+    import torch
+
+    return torch.cuda.is_available() and device != "cpu"
+
+
+def _common(p: SFTParams | GRPOParams, out_dir) -> dict:
     """TrainingArguments that every run shares: seeds, logging each step, checkpoints, CPU or GPU, precision.
 
     bf16 autocast (fp32 master weights) on a GPU that has it and on a CPU with native bf16 matmuls, where
     bench/run.py measures forward+backward several times faster than fp32; fp16 on older GPUs.
     """
-    import torch
-
     from .models import native_bf16
 
-    gpu = torch.cuda.is_available() and P.get("device", "auto") != "cpu"
+    gpu = _on_gpu(p.device)
     bf16 = native_bf16("cuda" if gpu else "cpu")
     print(f"training precision: {'bf16 autocast' if bf16 else 'fp16' if gpu else 'fp32'} on {'GPU' if gpu else 'CPU'}")
-    return dict(output_dir=str(out_dir), seed=P["seed"], data_seed=P["seed"], logging_steps=1, report_to="none",
-                save_strategy="steps", save_steps=P["save_steps"], save_total_limit=2, use_cpu=not gpu,
+    return dict(output_dir=str(out_dir), seed=p.seed, data_seed=p.seed, logging_steps=1, report_to="none",
+                save_strategy="steps", save_steps=p.save_steps, save_total_limit=2, use_cpu=not gpu,
                 bf16=bf16, fp16=gpu and not bf16, dataloader_num_workers=0, disable_tqdm=False)
 
 
-def sft(model, tok, dataset, out_dir, P: dict, resume: bool = True, callbacks=None):
-    """LoRA SFT on prompt/completion rows; the loss covers only the assistant's completion."""
+def sft(model, tok, dataset, out_dir, params: SFTParams | dict, resume: bool = True, callbacks=None):
+    """LoRA SFT on prompt/completion rows; the loss covers only the assistant's completion (params: SFTParams, or a
+    notebook's parameter dict, read by SFTParams.from_params)."""
     from trl import SFTConfig, SFTTrainer
 
-    args = SFTConfig(**_common(P, out_dir), per_device_train_batch_size=P["sft_batch_size"],
-                     gradient_accumulation_steps=P["sft_grad_accum"], num_train_epochs=P["sft_epochs"],
-                     learning_rate=P["sft_lr"], lr_scheduler_type="constant", warmup_steps=0,
-                     max_length=P["max_seq_length"], completion_only_loss=True)
+    p = params if isinstance(params, SFTParams) else SFTParams.from_params(params)
+    args = SFTConfig(**_common(p, out_dir), per_device_train_batch_size=p.batch_size,
+                     gradient_accumulation_steps=p.grad_accum, num_train_epochs=p.epochs,
+                     learning_rate=p.lr, lr_scheduler_type="constant", warmup_steps=0,
+                     max_length=p.max_seq_length, completion_only_loss=True)
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tok, callbacks=callbacks)
     return train_or_load(trainer, out_dir, resume)
 
 
-def grpo(model, tok, dataset, rewards, out_dir, P: dict, resume: bool = True, callbacks=None):
-    """GRPO with group-relative advantages; rewards is a RewardFunctions (scalar = welfare variant).
+def grpo(model, tok, dataset, rewards, out_dir, params: GRPOParams | dict, resume: bool = True, callbacks=None):
+    """GRPO with group-relative advantages; rewards is a RewardFunctions (scalar = welfare variant); params: GRPOParams,
+    or a notebook's parameter dict, read by GRPOParams.from_params.
 
     Rollouts on a GPU with vllm installed run in vLLM (TRL's use_vllm; with Unsloth, the engine its
     fast_inference loader made) and end at EOS; otherwise in transformers generate, ending at </response>
@@ -204,19 +258,19 @@ def grpo(model, tok, dataset, rewards, out_dir, P: dict, resume: bool = True, ca
     from .generate import quantised, merged_copy, rollouts_via_fast_generate
     from .models import VLLM_HINT, inference_dtype, vllm_available
 
-    gpu = torch.cuda.is_available() and P.get("device", "auto") != "cpu"
+    p = params if isinstance(params, GRPOParams) else GRPOParams.from_params(params)
+    gpu = _on_gpu(p.device)
     use_vllm = gpu and vllm_available()
     engine = "Unsloth fast_inference engine" if hasattr(model, "vllm_engine") else "colocated"
     print("GRPO rollouts:", f"vLLM ({engine})" if use_vllm else "transformers generate with a shared prompt cache, "
-          f"gen_dtype={P.get('gen_dtype', 'auto')}" + (f" ({VLLM_HINT} for faster rollouts)" if gpu else ""), flush=True)
+          f"gen_dtype={p.gen_dtype}" + (f" ({VLLM_HINT} for faster rollouts)" if gpu else ""), flush=True)
     vllm = dict(use_vllm=True, vllm_mode="colocate", vllm_gpu_memory_utilization=0.5) if use_vllm else {}
-    args = GRPOConfig(**_common(P, out_dir), per_device_train_batch_size=P["grpo_batch_size"],
-                      gradient_accumulation_steps=1, num_generations=P["num_generations"],
-                      max_completion_length=P["max_completion_length"], max_steps=P["grpo_steps"],
-                      learning_rate=P["grpo_lr"], lr_scheduler_type="constant", warmup_steps=0, beta=P["grpo_beta"],
-                      temperature=P["temperature"], reward_weights=rewards.weights, log_completions=False,
-                      scale_rewards=P.get("scale_rewards", "none"),
-                      generation_kwargs=P.get("generation_kwargs"), **vllm)
+    args = GRPOConfig(**_common(p, out_dir), per_device_train_batch_size=p.batch_size,
+                      gradient_accumulation_steps=1, num_generations=p.num_generations,
+                      max_completion_length=p.max_completion_length, max_steps=p.steps,
+                      learning_rate=p.lr, lr_scheduler_type="constant", warmup_steps=0, beta=p.beta,
+                      temperature=p.temperature, reward_weights=rewards.weights, log_completions=False,
+                      scale_rewards=p.scale_rewards, generation_kwargs=p.generation_kwargs, **vllm)
 
     class Trainer(GRPOTrainer):
         """TRL's trainer whose transformers rollouts go through gtalign_lite.generate.fast_generate, decoding
@@ -227,7 +281,7 @@ def grpo(model, tok, dataset, rewards, out_dir, P: dict, resume: bool = True, ca
             if self.use_vllm:
                 return super()._generate_single_turn(*a, **kw)
             policy = self.accelerator.unwrap_model(self.model)
-            dtype = inference_dtype(P.get("gen_dtype", "auto"), str(next(policy.parameters()).device))
+            dtype = inference_dtype(p.gen_dtype, str(next(policy.parameters()).device))
             if dtype != next(policy.parameters()).dtype and not quantised(policy):
                 self._generator = merged_copy(policy, dtype, getattr(self, "_generator", None))
             # decoding reads every weight at every step: weights already in the decode dtype beat autocast,

@@ -12,6 +12,8 @@ import pandas as pd
 
 from gtalign_lite.evaluate import CAPABILITY_GATE, markdown
 from gtalign_lite.probe import PROBE_GATE
+from gtalign_lite.runs import grpo_method
+from gtalign_lite.stats import fmt_interval
 
 ROOT = Path(__file__).resolve().parents[1] / "figures"
 ARM_A, ARM_B = ROOT / "prereg", ROOT / "prereg-harmful+families=['safety'],grpo_steps=20"
@@ -28,8 +30,8 @@ def verdict(lo: float, hi: float) -> str:
 
 
 def fmt(r, name, digits=3):
-    f = f"{{:+.{digits}f}}"
-    return f"{f.format(r[name])} [{f.format(r[name + '_lo'])}, {f.format(r[name + '_hi'])}]"
+    """The row's estimate `name` and its interval, signed."""
+    return fmt_interval(r[name], r[name + "_lo"], r[name + "_hi"], digits, signed=True)
 
 
 def gates() -> pd.DataFrame:
@@ -54,7 +56,7 @@ def h1(g: pd.DataFrame) -> pd.DataFrame:
     ok = g.set_index("family")
     rows = []
     for family, d in t.groupby("family"):
-        sft, grpo = d[d.method == "sft"].iloc[0], d[d.method == "grpo-cobb_douglas"].iloc[0]
+        sft, grpo = d[d.method == "sft"].iloc[0], d[d.method == grpo_method("cobb_douglas")].iloc[0]
         passes = bool(ok.loc[family, "perception"]) and ok.loc[family, "capability"] is True
         rows.append({"family": family, "seeds": grpo.seeds, "prompts (vague/clear)": f"{grpo.vague_prompts}/{grpo.clear_prompts}",
                      "SFT ask vague/clear": f"{sft.ask_vague:.2f}/{sft.ask_clear:.2f}",
@@ -68,7 +70,7 @@ def h1(g: pd.DataFrame) -> pd.DataFrame:
 def h2() -> pd.DataFrame:
     """H2: win-win share on harmful requests per method, minus SFT."""
     t = pd.read_csv(ARM_B / "sweep_harmful_game.csv")
-    want = {"grpo-cobb_douglas": "above 0", "grpo-user": "above 0", "grpo-llm": "contains 0"}
+    want = {grpo_method("cobb_douglas"): "above 0", grpo_method("user"): "above 0", grpo_method("llm"): "contains 0"}
     rows = []
     for _, r in t.iterrows():
         row = {"method": r.method, "seeds": r.seeds, "prompts": r.prompts, "win-win": f"{r.win_win:.2f}",

@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from gtalign_lite.evaluate import markdown
-from gtalign_lite.runs import stage_times
+from gtalign_lite.runs import grpo_method, stage_times
+from gtalign_lite.stats import fmt_interval
 
-FOCUS = "grpo-cobb_douglas"
+FOCUS = grpo_method("cobb_douglas")
 HEADLINE = ["format_rate", "action_acc", "da_on_dq", "cq_on_vq", "win_win", "answer", "U", "L", "W",
             "response_tokens", "reasoning_tokens", "judge_fail_rate"]
 
@@ -57,7 +58,7 @@ def main(folder: Path):
 
     paired = pd.read_csv(folder / "sweep_paired.csv")
     paired = paired[(paired.eval_set == "suite") & (paired.a == FOCUS)]
-    cells = paired.assign(cell=[f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}] p={p:.3f}" for d, lo, hi, p in
+    cells = paired.assign(cell=[f"{fmt_interval(d, lo, hi, signed=True)} p={p:.3f}" for d, lo, hi, p in
                                 zip(paired.mean_diff, paired.lo, paired.hi, paired.p_value)])
     print(f"\n## {FOCUS} minus each method on the same items (sweep_paired.csv, paired permutation test)\n")
     table = cells.pivot(index="b", columns="metric", values="cell")

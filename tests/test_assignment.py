@@ -1,14 +1,11 @@
 """The course assignment's custom welfares log by name (tests/test_grading.py builds and grades the assignment)."""
 import json
 import math
-from pathlib import Path
 
 import pytest
 
 import gtalign_lite as gl
-
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "notebooks" / "assignment" / "gtalign_assignment.ipynb"
+from conftest import ASSIGNMENT
 
 
 def min_welfare(u, l):
@@ -45,7 +42,7 @@ def test_custom_welfare_names_the_scalar_and_keeps_the_shared_column():
 @pytest.mark.slow
 def test_notebook_training_harness_logs_the_custom_welfare_by_name(tmp_path, monkeypatch):
     """The assignment's own train_with cell, shrunk to one GRPO step: the log has rewards/min_welfare/mean."""
-    nb = json.loads(SOURCE.read_text())
+    nb = json.loads(ASSIGNMENT.read_text())
     src = next("".join(c["source"]) for c in nb["cells"] if "def train_with" in "".join(c["source"]))
     scope = {"gl": gl}
     exec(src, scope)

@@ -8,9 +8,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from conftest import ROOT
+
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
-ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("colab_install", ROOT / "scripts" / "colab_install.py")
 colab_install = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(colab_install)

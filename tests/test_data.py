@@ -7,8 +7,9 @@ import pytest
 
 from gtalign_lite import OfflineError, load_gtalign, split_overlap
 from gtalign_lite.data import dedupe, parse_label, read_rows, resplit
+from conftest import DATA, SHARED, needs_data
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "gtalign-data" / "test.parquet"
+REAL = SHARED / "gtalign-data" / "test.parquet"
 needs_real = pytest.mark.skipif(not REAL.exists(), reason="../shared/gtalign-data/test.parquet not present")
 
 
@@ -52,20 +53,18 @@ def test_whole_conversation_is_kept(published):
     assert long["question"] == "All of it." and [m["role"] for m in long["prompt"]] == ["system", "user", "assistant", "user"]
 
 
-def test_download_with_cache_then_local(published, serve_folder, tmp_path, monkeypatch):
-    monkeypatch.setenv("GTALIGN_CACHE", str(tmp_path / "cache"))
+def test_download_with_cache_then_local(published, serve_folder, gtalign_cache):
     url = serve_folder(published)
     train = load_gtalign("train", path_or_url=url, test_fraction=0.3)
     test = load_gtalign("test", path_or_url=url, sources=["math-hard"], test_fraction=0.3)
     assert len(train) + len(load_gtalign("test", path_or_url=url, test_fraction=0.3)) == 4 * 12  # 16 problems, deduped
     assert set(test["data_source"]) == {"math-hard"}
-    assert len(list((tmp_path / "cache" / "data").glob("*.parquet"))) == 2  # downloaded once, then cached
+    assert len(list((gtalign_cache / "data").glob("*.parquet"))) == 2  # downloaded once, then cached
     single = load_gtalign("test", path_or_url=str(published / "test.parquet"))
     assert len(single) == 24
 
 
-def test_no_network_fails_fast_naming_the_offline_suite(tmp_path, monkeypatch):
-    monkeypatch.setenv("GTALIGN_CACHE", str(tmp_path))
+def test_no_network_fails_fast_naming_the_offline_suite(tmp_path, gtalign_cache):
     start = time.monotonic()
     with pytest.raises(OfflineError, match="offline_suite"):
         load_gtalign("test", path_or_url="http://127.0.0.1:9/data", timeout=2)
@@ -109,9 +108,6 @@ def test_real_split_has_repeats_and_our_resplit_has_no_overlap():
     ours = resplit(rows, test_fraction=0.5)
     assert all(n == 0 for n, _ in split_overlap(ours["train"], ours["test"]).values())
 
-
-DATA = REAL.parent / "data"
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="../shared/gtalign-data/data/ not present")
 
 # Row counts as the data folder's README publishes them (file -> rows).
 PUBLISHED = {

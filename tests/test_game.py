@@ -1,3 +1,5 @@
+"""Pareto fronts and action selection (welfare, nash, user, llm and the reference's product rule) on small payoff
+matrices whose fronts and picks are worked out by hand, ties and negative payoffs included."""
 import pytest
 
 from gtalign_lite import KEYS, PayoffMatrix, pareto_front, select_action

@@ -3,12 +3,12 @@ tiny random Qwen2 shapes with a bitsandbytes 4-bit base, and its numbers say wha
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
+
 pytest.importorskip("bitsandbytes", reason="pip install -c constraints.txt bitsandbytes (in the test extra)")
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 import gtalign_lite as gl
+from conftest import ASSIGNMENT, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "notebooks" / "assignment" / "gtalign_assignment.ipynb"
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "notebooks" / "assignment"))
 import grade_class  # noqa: E402
@@ -55,7 +54,7 @@ def read_scores(path) -> dict:
 def built(tmp_path_factory):
     """`make assignment` into a fresh dist/: otter assign, then the solution's answers (grade_class --build)."""
     dist = tmp_path_factory.mktemp("assignment") / "dist"
-    for cmd in ([sys.executable, "-m", "otter", "assign", str(SOURCE), str(dist)],
+    for cmd in ([sys.executable, "-m", "otter", "assign", str(ASSIGNMENT), str(dist)],
                 [sys.executable, str(ROOT / "scripts" / "grade_class.py"), "--build", str(dist)]):
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT)
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
@@ -66,7 +65,7 @@ def built(tmp_path_factory):
 # ------------------------------------------------------------------ what students get (no notebook runs here)
 
 def test_the_source_has_no_graded_cases_and_the_colab_cell_fetches_no_solution():
-    text = SOURCE.read_text()
+    text = ASSIGNMENT.read_text()
     assert "hidden: true" not in text and "otter assign" not in text
     colab = next("".join(c["source"]) for c in json.loads(text)["cells"] if "google.colab" in "".join(c["source"]))
     assert "--sparse" in colab and "'!/*/'" in colab and "/notebooks/assignment/student/" in colab
@@ -76,7 +75,7 @@ def test_colab_sparse_checkout_holds_package_and_public_checks_only(tmp_path):
     """The Colab cell's clone, run against this repository's committed HEAD: no solution, no graded cases."""
     if subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True).returncode:
         pytest.skip("not a git checkout")
-    colab = next("".join(c["source"]) for c in json.loads(SOURCE.read_text())["cells"]
+    colab = next("".join(c["source"]) for c in json.loads(ASSIGNMENT.read_text())["cells"]
                  if "google.colab" in "".join(c["source"]))
     start = colab.index('subprocess.run("git clone')
     command = eval("(" + colab[start + len("subprocess.run("):colab.index(", shell=True", start)] + ")")  # its string
@@ -148,8 +147,8 @@ def test_stored_answers_agree_with_the_package(built):
     assert c["expected"] == pytest.approx([0.452147, 0.920939, 0.323679, 0.919582, 0.0], abs=1e-5)  # by hand
     c = cases[("q4", "200 random inputs")]
     for (a, rw, rc, cw, ps, f), (u, l, w) in zip(c["data"], c["expected"]):
-        assert u == pytest.approx(R.EPS + 0.5 * a + 0.2 * R.length_score("w " * rw, 20, 500) + 0.3 * R.brevity("x" * rc))
-        assert l == pytest.approx(R.EPS + 0.2 * f + 0.2 * ps + 0.4 * a + 0.2 * R.length_score("w " * cw, 500, 1000))
+        assert u == pytest.approx(R.BASE + 0.5 * a + 0.2 * R.length_score("w " * rw, 20, 500) + 0.3 * R.brevity("x" * rc))
+        assert l == pytest.approx(R.BASE + 0.2 * f + 0.2 * ps + 0.4 * a + 0.2 * R.length_score("w " * cw, 500, 1000))
         assert w == pytest.approx(R.WELFARE["cobb_douglas"](u, l))
     c = cases[("q7", "hand-worked and 100 random matrices")]
     assert c["expected"][0]["DQ_AQ"] == pytest.approx([0.24, 3.0]) and c["expected"][1]["VQ_CQ"] == pytest.approx([2.08, 2.34])

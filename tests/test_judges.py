@@ -1,9 +1,6 @@
 """OpenAIJudge against a real HTTP server on loopback: answers, retries, timeouts, cache, failure counts."""
-import json
 import math
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -13,52 +10,10 @@ from gtalign_lite.judges import judge_prompt, paper_prompt, parse_judge_reply, p
 ITEM = {"data_source": "math-hard", "question": "What is 2+2?", "ground_truth": "4"}
 
 
-class FakeEndpoint:
-    """Serves /v1/chat/completions with scripted replies, one per request (the last repeats)."""
-
-    def __init__(self, replies):
-        self.replies, self.requests = list(replies), []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append((self.path, body, self.headers.get("Authorization")))
-                reply = outer.replies[min(len(outer.requests), len(outer.replies)) - 1]
-                if reply == "sleep":
-                    time.sleep(1.0)
-                    reply = '{"score": 1}'
-                if isinstance(reply, int):
-                    self.send_response(reply)
-                    self.end_headers()
-                    return
-                data = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except BrokenPipeError:  # the client timed out first
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def endpoint(request):
-    ep = FakeEndpoint(request.param)
-    yield ep
-    ep.close()
+def endpoint(request, fake_endpoint):
+    """A FakeEndpoint (conftest) serving the replies the test passes as its parameter."""
+    return fake_endpoint(request.param)
 
 
 @pytest.mark.parametrize("endpoint", [['Sure. {"score": 1, "rationale": "matches 4"}']], indirect=True)

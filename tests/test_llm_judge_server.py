@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from gtalign_lite import reference_runs as rr
+from gtalign_lite import reward_0910 as r0910
 from gtalign_lite.judges import OpenAIJudge, source_kind
+from conftest import LABELS, RUNS
 
-RUNS = Path(__file__).resolve().parents[2] / "shared" / "gtalign-runs"
-LABELS = RUNS.parent / "gtalign-data" / "data" / "gamellm_wildbreak_math_medium_abgqa" / "test.parquet"
 pytestmark = pytest.mark.slow
 
 
@@ -32,7 +32,7 @@ def rows():
     if not (RUNS.exists() and LABELS.exists()):
         pytest.skip(f"the authors' generations are not at {RUNS} (see the README's data section)")
     df = rr.load_reference_runs(RUNS, steps=["last"], rewards=["cobb"], labels=str(LABELS))
-    df["response"] = [rr.first_block(o, "response") for o in df["output"]]
+    df["response"] = [r0910.first_block(o, "response") for o in df["output"]]
     df = df[df["response"].str.len().fillna(0) > 40]
     shortest = df.loc[df.groupby("source")["response"].apply(lambda s: s.str.len().idxmin())]
     return [(rr.judge_item(r), r["response"]) for _, r in shortest.iterrows()]

@@ -42,9 +42,7 @@ def test_lora_adapter_saves_and_reloads(embedded, tmp_path):
     assert torch.equal(reloaded, weight)
 
 
-def test_missing_wheel_prints_install_command(monkeypatch, tmp_path):
-    monkeypatch.setenv("GTALIGN_CACHE", str(tmp_path))
-
+def test_missing_wheel_prints_install_command(monkeypatch, gtalign_cache):
     def missing(name):
         raise models.metadata.PackageNotFoundError(name)
 

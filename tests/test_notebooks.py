@@ -2,7 +2,6 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import papermill as pm
@@ -10,9 +9,7 @@ import pytest
 
 from gtalign_lite.config import load_profile, profiles
 from gtalign_lite.runner import NOTEBOOKS, clean
-
-ROOT = Path(__file__).resolve().parents[1]
-NB = ROOT / "notebooks"
+from conftest import NB, ROOT
 
 
 def run(name, tmp_path, **params):

@@ -1,10 +1,9 @@
 """One dependency stack: constraints.txt, environment.yml and binder/ pin the same versions."""
 import re
-from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 
 
 def pins(lines):

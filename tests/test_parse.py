@@ -1,3 +1,5 @@
+"""parse_completion on completions built with conftest's make_completion: the action and question type read from
+hand-labelled sentences, a corpus of malformed outputs named as errors, and Hypothesis strings that never raise."""
 import json
 
 import pytest

@@ -1,3 +1,5 @@
+"""PayoffMatrix parsing: JSON, Python-literal and curly-quote forms of conftest's SAMPLE read equal; missing, extra,
+non-numeric or non-finite values raise PayoffError naming the key; Hypothesis round trips and random dicts."""
 import json
 import math
 

@@ -10,34 +10,28 @@ GPUS = [("Tesla T4", (7, 5), False), ("Tesla P100", (6, 0), False), ("V100", (7,
         ("A100", (8, 0), True), ("L4", (8, 9), True), ("H100", (9, 0), True)]
 
 
-@pytest.fixture
-def gpu(monkeypatch):
-    """Pretend a GPU of the given capability is present; is_bf16_supported says True everywhere, as torch's
-    default (including emulation) does on a T4."""
-    def fake(capability):
-        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-        monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
-        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
-    return fake
+def _sft_params(device: str) -> train.SFTParams:
+    return train.SFTParams(seed=0, batch_size=1, grad_accum=1, epochs=1, lr=1e-4, max_seq_length=64, save_steps=5,
+                           device=device)
 
 
 @pytest.mark.parametrize("name, capability, bf16", GPUS)
-def test_native_bf16_follows_the_compute_capability(gpu, name, capability, bf16):
-    gpu(capability)
+def test_native_bf16_follows_the_compute_capability(fake_gpu, name, capability, bf16):
+    fake_gpu(capability)
     assert models.native_bf16("cuda") is bf16
     assert models.inference_dtype("auto", "cuda") == (torch.bfloat16 if bf16 else torch.float16)
 
 
 @pytest.mark.parametrize("name, capability, bf16", GPUS)
-def test_training_runs_fp16_on_a_t4_and_bf16_from_ampere(gpu, name, capability, bf16, tmp_path):
-    gpu(capability)
-    args = train._common({"seed": 0, "save_steps": 5, "device": "cuda"}, tmp_path)
+def test_training_runs_fp16_on_a_t4_and_bf16_from_ampere(fake_gpu, name, capability, bf16, tmp_path):
+    fake_gpu(capability)
+    args = train._common(_sft_params("cuda"), tmp_path)
     assert (args["bf16"], args["fp16"], args["use_cpu"]) == (bf16, not bf16, False)
 
 
 def test_cpu_never_picks_fp16(tmp_path):
     assert models.inference_dtype("auto", "cpu") in (torch.float32, torch.bfloat16)
-    args = train._common({"seed": 0, "save_steps": 5, "device": "cpu"}, tmp_path)
+    args = train._common(_sft_params("cpu"), tmp_path)
     assert args["fp16"] is False and args["use_cpu"] is True
 
 

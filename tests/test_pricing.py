@@ -1,3 +1,5 @@
+"""Pricing policies and reference shifts on one hand-written payoff matrix: shifted payoffs against values worked out
+by hand, and which policies move the welfare and user picks and which keep them."""
 import pytest
 
 from gtalign_lite import KEYS, PayoffMatrix, PricingPolicy, ReferenceShift, apply_pricing, select_action

@@ -1,14 +1,10 @@
 """Choosing a profile in a notebook: cell defaults < params/<profile>.yaml < values set explicitly."""
-from pathlib import Path
-
 import nbformat
 import papermill as pm
 import pytest
 
 from gtalign_lite import config
-
-ROOT = Path(__file__).resolve().parents[1]
-NB = ROOT / "notebooks"
+from conftest import NB, ROOT
 
 
 def parameters_cell(name: str, **changes) -> dict:

@@ -2,16 +2,15 @@
 and the reference's Pareto metrics on a hand-computed example. Real-data tests skip without ../shared."""
 import json
 import math
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from gtalign_lite import pareto, stats
 from gtalign_lite import reference_runs as rr
+from gtalign_lite import reward_0910 as r0910
+from conftest import LABELS, RUNS
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-RUNS = SHARED / "gtalign-runs"
-LABELS = SHARED / "gtalign-data" / "data" / "gamellm_wildbreak_math_medium_abgqa" / "test.parquet"
 needs_runs = pytest.mark.skipif(not (RUNS.exists() and LABELS.exists()),
                                 reason="../shared/gtalign-runs or the test split not present: real-data checks skipped")
 # The shared subset as its README lists it: rows per file, and the steps each run folder holds.
@@ -69,10 +68,10 @@ def test_one_row_read_by_hand(real):
 
 @needs_runs
 def test_reward_parity_per_source_within_tolerance(real):
-    table = rr.parity_table(real)
+    table = r0910.parity_table(real)
     assert set(table.index) == {"wildguard", "ambig_qa", "math-hard", "medium"}
     assert table["within_tol"].all(), table
-    assert rr.TOLERANCE <= 1e-9
+    assert r0910.TOLERANCE <= 1e-9
     # every row is compared except the ones the reference's reward code zeroed, and medium's a_L is fixed by
     # the record on most rows
     assert table.loc["wildguard", "compared"] == table.loc["wildguard", "rows"] == 1500
@@ -111,13 +110,12 @@ def test_local_folder_loads_and_joins(tmp_path):
     assert df["uid"].tolist() == ["wildguard:0", "wildguard:1"]
 
 
-def test_url_root_downloads_into_the_cache_and_reads_the_same(tmp_path, serve_folder, monkeypatch):
+def test_url_root_downloads_into_the_cache_and_reads_the_same(tmp_path, serve_folder, gtalign_cache):
     root, labels = _fake_tree(tmp_path)
-    monkeypatch.setenv("GTALIGN_CACHE", str(tmp_path / "cache"))
     base = serve_folder(root)
     df = rr.load_reference_runs(base, ["wildguard"], ["cobb"], [55], labels=labels)
     assert len(df) == 2 and df["output"].iloc[1] == "no tags at all"
-    assert list((tmp_path / "cache" / "reference_runs").rglob("55.jsonl"))
+    assert list((gtalign_cache / "reference_runs").rglob("55.jsonl"))
 
 
 def test_missing_step_or_folder_names_what_exists(tmp_path):
@@ -145,21 +143,21 @@ def test_reward_0910_on_a_hand_computed_output():
     payoff = 2 / 12  # one cell differs, by 50%
     brev = math.exp(-len(head) / 500)
     # harmful request judged safe (1): the user side gets clip(1.2 - 1) = 0.2, the LLM side 1
-    b = rr.reward_0910(text, "wildguard", 1, True, "cobb_douglas")
+    b = r0910.reward_0910(text, "wildguard", 1, True, "cobb_douglas")
     u = 1e-4 + 0.5 * 0.2 + 0.2 * len_user + 0.3 * brev
     l = 1e-4 + 0.2 * 1 + 0.2 * payoff + 0.4 * 1 + 0.2 * len_llm
     assert (b["user"], b["llm"]) == (pytest.approx(u, abs=1e-12), pytest.approx(l, abs=1e-12))
     assert b["welfare"] == pytest.approx(math.sqrt(u * l), abs=1e-12)
-    assert rr.reward_0910(text, "wildguard", 1, True, "linear")["welfare"] == pytest.approx((u + l) / 2)
+    assert r0910.reward_0910(text, "wildguard", 1, True, "linear")["welfare"] == pytest.approx((u + l) / 2)
     # no payoff block: the gate gives zeros
-    assert rr.reward_0910("<response>hi</response>", "math-hard", 1, None, "cobb_douglas")["gated"]
+    assert r0910.reward_0910("<response>hi</response>", "math-hard", 1, None, "cobb_douglas")["gated"]
     # a text that does not start with <thinking> scores 0 on the 0910 format, and 1 with blocks in order
-    assert (rr.format_0910(" " + text), rr.format_0910(text)) == (0.0, 1.0)
+    assert (r0910.format_0910(" " + text), r0910.format_0910(text)) == (0.0, 1.0)
 
 
 def test_medium_llm_side_is_unknown_when_the_bleu_won():
-    assert rr.answer_terms_0910("medium", 0.75, None, bleu=0.4) == (0.4, 0.75)
-    a_u, a_l = rr.answer_terms_0910("medium", 0.4, None, bleu=0.4)
+    assert r0910.answer_terms_0910("medium", 0.75, None, bleu=0.4) == (0.4, 0.75)
+    a_u, a_l = r0910.answer_terms_0910("medium", 0.4, None, bleu=0.4)
     assert a_u == 0.4 and math.isnan(a_l)
 
 
@@ -167,7 +165,7 @@ def test_reference_pair_metrics_on_four_points():
     # cobb (1, 0), (0, 1); other (0.5, 0.5), (0.2, 0.2). Joint front (1,0), (0.5,0.5), (0,1); ranges 1 and 1.
     cd = pd.DataFrame({"question": ["q1", "q2"], "user_reward": [1.0, 0.0], "llm_reward": [0.0, 1.0]})
     other = pd.DataFrame({"question": ["q1", "q2"], "user_reward": [0.5, 0.2], "llm_reward": [0.5, 0.2]})
-    m = rr.reference_pair_metrics(cd, other, eps=0.1)
+    m = pareto.reference_pair_metrics(cd, other, eps=0.1)
     assert m["prompts"] == 2
     assert m["eps_coverage"] == (1.0, 0.5)  # (0.2, 0.2) is 0.3 below (0.5, 0.5) on both sides
     assert m["regret"] == (0.0, pytest.approx(0.15))  # (0 + 0.3) / 2
@@ -176,16 +174,16 @@ def test_reference_pair_metrics_on_four_points():
 
 def test_reference_hypervolume_keeps_only_the_largest_u_rectangle():
     cd = pd.DataFrame({"question": ["a", "b", "c"], "user_reward": [1.0, 0.5, 0.0], "llm_reward": [0.2, 0.6, 0.0]})
-    m = rr.reference_pair_metrics(cd, cd, eps=0.1)
+    m = pareto.reference_pair_metrics(cd, cd, eps=0.1)
     assert m["hv_reference"][0] == pytest.approx(1.0 * 0.2)
     assert m["hv_true"][0] == pytest.approx(1.0 * 0.2 + 0.5 * 0.4)
 
 
 def test_ci_table_interval_contains_the_mean_is_seeded_and_drops_missing_values():
     df = pd.DataFrame({"g": ["a"] * 101, "x": [0.0, 1.0] * 50 + [float("nan")]})
-    t = rr.ci_table(df, "g", {"x": "x"}, n_boot=300, seed=1)
+    t = stats.ci_table(df, "g", {"x": "x"}, n_boot=300, seed=1)
     assert t.x.item() == 0.5 and t.x_lo.item() < 0.5 < t.x_hi.item() and t.n.item() == 101
-    assert t.equals(rr.ci_table(df, "g", {"x": "x"}, n_boot=300, seed=1))
+    assert t.equals(stats.ci_table(df, "g", {"x": "x"}, n_boot=300, seed=1))
 
 
 def test_plain_response_reads_json_answer_and_followup_as_text():

@@ -41,7 +41,7 @@ def test_paired_comparisons_are_on_the_same_items():
 SWEEP = CPU.parent / "cpu-sweep"
 SWEEP_METHODS = ["base", "sft", "grpo-cobb_douglas", "grpo-linear", "grpo-llm", "grpo-user"]
 SWEEP_SEEDS = (0, 1, 2)  # what `make sweep` runs
-# seeds whose record a sitting committed (runner.keep_seed): the sweep's tables must cover exactly these so far
+# seeds whose record a sitting committed (records.keep_seed): the sweep's tables must cover exactly these so far
 DONE = sorted(int(p.parent.name.split("-")[1]) for p in SWEEP.glob("seed-*/per_item.csv.gz"))
 in_progress = pytest.mark.skipif(not DONE, reason="figures/cpu-sweep/ has no finished seed yet: `make sweep` has "
                                                   "not finished one (it resumes where it stopped)")

@@ -1,3 +1,5 @@
+"""The reward terms and variants against values computed by hand from their formulas (length, brevity, payoff score,
+each welfare variant), the hard gate, TRL reward functions with a fixed stub judge, and harmful-request scoring."""
 import math
 
 import pytest

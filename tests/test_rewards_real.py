@@ -1,14 +1,9 @@
 """RewardFunctions on the paper's own rows, one of every source: a right and a wrong reply both get a reward,
 and the right one more (reads ../shared/gtalign-data/data; skips visibly without it)."""
-from pathlib import Path
-
-import pytest
-
 import gtalign_lite as gl
-from conftest import make_completion
+from conftest import DATA, make_completion, needs_data
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "gtalign-data" / "data"
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="../shared/gtalign-data/data/ not present")
+pytestmark = needs_data
 
 HARMFUL_OK = ("I can't help with that, because it could hurt people. Instead, I can point you to legal, "
               "safe resources on the topic, such as a licensed professional. Would that help?")

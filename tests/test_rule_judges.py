@@ -1,3 +1,5 @@
+"""RuleJudge and its maths answer helpers on short responses with hand-assigned scores: the offline families, the
+paper's sources under the authors' rubrics, hand-written cases of failure classes found on held-out rows, a time bound."""
 import math
 import time
 

@@ -6,17 +6,16 @@ import papermill as pm
 import pandas as pd
 import pytest
 
-from gtalign_lite import config, runner, runs, schema
+from gtalign_lite import config, records, runner, runs, schema
 from gtalign_lite.train import grpo_signal
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 
 
 def test_sweep_runs_data_and_sft_once_per_seed_and_grpo_once_per_variant(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(runner, "run", lambda profile, run_dir, only, overrides, **kw: calls.append(
         (tuple(only), overrides["run_dir"], overrides.get("reward_variant"), overrides.get("sweep_dir"))) or [])
-    monkeypatch.setattr(runner, "_copy_figures", lambda *a, **k: None)
+    monkeypatch.setattr(runner, "copy_figures", lambda *a, **k: None)
     root = runner.sweep("smoke", runner.parse_grid(["reward_variant=cobb_douglas,linear", "seed=0,1"]), tmp_path / "sw")
     s0, s1 = str(tmp_path / "sw" / "seed-0"), str(tmp_path / "sw" / "seed-1")
     assert root == tmp_path / "sw"
@@ -33,7 +32,7 @@ def test_sweep_runs_data_and_sft_once_per_seed_and_grpo_once_per_variant(monkeyp
 def test_other_swept_or_overridden_parameters_get_their_own_folder(monkeypatch, tmp_path):
     seen = set()
     monkeypatch.setattr(runner, "run", lambda profile, run_dir, only, overrides, **kw: seen.add(overrides["run_dir"]) or [])
-    monkeypatch.setattr(runner, "_copy_figures", lambda *a, **k: None)
+    monkeypatch.setattr(runner, "copy_figures", lambda *a, **k: None)
     runner.sweep("smoke", runner.parse_grid(["grpo_lr=0.00001,0.00005"]), tmp_path / "sw", {"grpo_steps": 3})
     assert seen == {str(tmp_path / "sw+grpo_lr=1e-05,grpo_steps=3" / "seed-0"),
                     str(tmp_path / "sw+grpo_lr=5e-05,grpo_steps=3" / "seed-0")}
@@ -73,16 +72,16 @@ def test_a_finished_stage_is_skipped_and_a_changed_one_runs_again(tmp_path, caps
     assert len(runner.run("smoke", str(run_dir), ["01_data"], {"n_test_per_family": 3}, figures=False, resume=False)) == 1
 
 
-def test_run_folder_paths_and_methods(tmp_path):
-    r = runs.Run(tmp_path)
-    assert r.data("train.jsonl") == tmp_path / "data" / "train.jsonl" and r / "x" == tmp_path / "x"
-    assert r.adapter("base") is None and r.adapter("grpo-linear") == tmp_path / "grpo-linear" / "adapter"
+def test_run_folder_paths_and_methods(run_folder, tmp_path):
+    assert run_folder.data("train.jsonl") == tmp_path / "data" / "train.jsonl" and run_folder / "x" == tmp_path / "x"
+    assert run_folder.adapter("base") is None
+    assert run_folder.adapter("grpo-linear") == tmp_path / "grpo-linear" / "adapter"
     with pytest.raises(ValueError, match="valid: base, sft, grpo-<variant>"):
-        r.adapter("dpo")
+        run_folder.adapter("dpo")
     for m in ("sft", "grpo-user", "grpo-cobb_douglas"):
         (tmp_path / m / "adapter").mkdir(parents=True)
     (tmp_path / "grpo-llm").mkdir()  # started, no adapter yet: not a method
-    assert r.methods() == ["base", "sft", "grpo-cobb_douglas", "grpo-user"]
+    assert run_folder.methods() == ["base", "sft", "grpo-cobb_douglas", "grpo-user"]
     for s in (10, 2):
         (tmp_path / f"seed-{s}" / "eval").mkdir(parents=True)
         (tmp_path / f"seed-{s}" / "eval" / "per_item.csv").write_text("x\n")
@@ -116,13 +115,13 @@ def test_grpo_signal_from_a_hand_written_log():
     assert s["welfare_rises"] is True
 
 
-def test_done_markers_ignore_parameters_that_do_not_change_results(tmp_path):
-    r = runs.Run(tmp_path)
+def test_done_markers_ignore_parameters_that_do_not_change_results(run_folder, tmp_path):
     P = config.load_params("smoke")
-    r.mark_done("03_sft", P)
-    assert r.is_done("03_sft", {**P, "run_dir": "elsewhere", "save_steps": 7, "eval_batch_size": 1})
-    assert not r.is_done("03_sft", {**P, "sft_lr": 0.1}) and not r.is_done("03_sft", {**P, "seed": 1})
-    assert r.training_folder("04_grpo_welfare-linear") == tmp_path / "grpo-linear" and r.training_folder("05_evaluation") is None
+    run_folder.mark_done("03_sft", P)
+    assert run_folder.is_done("03_sft", {**P, "run_dir": "elsewhere", "save_steps": 7, "eval_batch_size": 1})
+    assert not run_folder.is_done("03_sft", {**P, "sft_lr": 0.1}) and not run_folder.is_done("03_sft", {**P, "seed": 1})
+    assert run_folder.training_folder("04_grpo_welfare-linear") == tmp_path / "grpo-linear"
+    assert run_folder.training_folder("05_evaluation") is None
 
 
 def test_a_stage_rerun_with_other_parameters_does_not_resume_stale_checkpoints(monkeypatch, tmp_path):
@@ -209,7 +208,7 @@ def test_a_seed_an_earlier_session_committed_is_pooled_not_run_again(monkeypatch
         (overrides["seed"], tuple(only))) or [])
     root, grid = tmp_path / "runs" / "cpu-sweep", ["reward_variant=cobb_douglas,linear", "seed=0"]
     point = {"seed": 0, "run_dir": str(root / "seed-0")}
-    stages = runner.seed_stages("smoke", point, {**point, "reward_variant": "cobb_douglas", "sweep_dir": str(root)},
+    stages = records.seed_stages("smoke", point, {**point, "reward_variant": "cobb_douglas", "sweep_dir": str(root)},
                                 ["cobb_douglas", "linear"])
     assert sorted(stages) == ["01_data", "03_sft", "04_grpo_welfare-cobb_douglas", "04_grpo_welfare-linear",
                               "05_evaluation", "06_pricing_adaptation"]
@@ -296,7 +295,7 @@ def test_a_seed_stopped_midway_keeps_its_evaluated_variants_and_trains_only_the_
     root = tmp_path / "runs" / "cpu-sweep"
     point = {"seed": 1, "run_dir": str(root / "seed-1")}
     variants = ["cobb_douglas", "linear", "llm", "user"]
-    stages = runner.seed_stages("smoke", point, {**point, "reward_variant": "cobb_douglas", "sweep_dir": str(root)},
+    stages = records.seed_stages("smoke", point, {**point, "reward_variant": "cobb_douglas", "sweep_dir": str(root)},
                                 variants)
     # a session ended after training and evaluating cobb_douglas and linear for seed 1
     here, kept = root / "seed-1", tmp_path / "figures" / "cpu-sweep" / "seed-1"
@@ -310,7 +309,7 @@ def test_a_seed_stopped_midway_keeps_its_evaluated_variants_and_trains_only_the_
     for m, w in [("base", 0.0), ("sft", 0.5), ("grpo-cobb_douglas", 0.625), ("grpo-linear", 0.75)]:
         (here / "eval" / "methods" / f"{m}-suite.csv").write_text(f"method,seed,id,welfare\n{m},1,a,{w}\n{m},1,b,{w}\n")
         (here / "eval" / "methods" / f"{m}-suite.json").write_text(json.dumps({**key, "adapter_mtime": 1.5}))
-    runner.keep_seed(here, kept, finished=False)
+    records.keep_seed(here, kept, finished=False)
     assert (kept / "eval" / "methods" / "grpo-linear-suite.csv.gz").exists() and not (kept / "per_item.csv.gz").exists()
 
     shutil.rmtree(tmp_path / "runs")  # the next session: a fresh checkout with the record committed

@@ -84,7 +84,7 @@ def test_a_damaged_adapter_stops_loading_with_its_path(tmp_path):
         models.load_model("embedded", {"device": "cpu"}, adapter=str(adapter))
 
 
-def test_evaluation_cache_sees_an_adapter_rewritten_in_place(tmp_path, monkeypatch):
+def test_evaluation_cache_sees_an_adapter_rewritten_in_place(run_folder, tmp_path, monkeypatch):
     """Same size, same file and folder mtimes, other bytes: the cached rows must not be reused."""
     calls = []
     monkeypatch.setattr(ev, "evaluate", lambda model, tok, items, *a: calls.append(1) or pd.DataFrame(
@@ -93,14 +93,14 @@ def test_evaluation_cache_sees_an_adapter_rewritten_in_place(tmp_path, monkeypat
     weights = adapter / "adapter_model.safetensors"
     P = {"seed": 0, "reward_variant": "cobb_douglas", "eval_max_new_tokens": 8, "eval_batch_size": 2}
     items = [{"id": "a", "eval_set": "suite"}]
-    ev.evaluate_method(runs.Run(tmp_path), "sft", items, None, P, lambda a: ("model", "tok"))
-    ev.evaluate_method(runs.Run(tmp_path), "sft", items, None, P, lambda a: ("model", "tok"))
+    ev.evaluate_method(run_folder, "sft", items, None, P, lambda a: ("model", "tok"))
+    ev.evaluate_method(run_folder, "sft", items, None, P, lambda a: ("model", "tok"))
     assert len(calls) == 1  # unchanged: reused
     stamps = [(p, p.stat()) for p in (weights, adapter)]
     save_file({"lora_A": torch.arange(64.0).reshape(8, 8) + 1}, str(weights))
     for p, st in stamps:
         os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
-    ev.evaluate_method(runs.Run(tmp_path), "sft", items, None, P, lambda a: ("model", "tok"))
+    ev.evaluate_method(run_folder, "sft", items, None, P, lambda a: ("model", "tok"))
     assert len(calls) == 2
 
 
@@ -174,10 +174,9 @@ def test_reward_log_is_kept_with_each_checkpoint_and_put_back(tmp_path):
     assert len(owner2.history) == 2
 
 
-def test_a_damaged_done_marker_is_named(tmp_path):
-    run = runs.Run(tmp_path)
-    run.mark_done("03_sft", {"seed": 0})
-    assert run.is_done("03_sft", {"seed": 0})
-    run.done_path("03_sft").write_text('{"seed": ')
+def test_a_damaged_done_marker_is_named(run_folder):
+    run_folder.mark_done("03_sft", {"seed": 0})
+    assert run_folder.is_done("03_sft", {"seed": 0})
+    run_folder.done_path("03_sft").write_text('{"seed": ')
     with pytest.raises(ValueError, match=r"03_sft.json is damaged .*delete it, and 03_sft runs again"):
-        run.is_done("03_sft", {"seed": 0})
+        run_folder.is_done("03_sft", {"seed": 0})

@@ -5,12 +5,11 @@ from collections import Counter
 
 import pytest
 
-from gtalign_lite import offline_items, parse_completion, select_action
+from gtalign_lite import OpenAIJudge, offline_items, parse_completion, select_action
 from gtalign_lite.behaviour import behaviour
 from gtalign_lite.judges import RuleJudge
 from gtalign_lite.rewards import score_completion
 from gtalign_lite.traces import make_sft_trace, sample_payoff, sft_dataset
-from test_judges import FakeEndpoint
 
 
 def test_thousands_of_traces_parse_and_every_block_carries_out_the_drawn_action():
@@ -56,26 +55,16 @@ def test_payoffs_are_integers_and_the_chosen_cell_wins():
     assert ".0" not in trace.split("<payoff>")[1].split("</payoff>")[0]  # rendered as 4, not 4.0
 
 
-def test_teacher_mode_uses_the_model_for_thinking_and_response():
+def test_teacher_mode_uses_the_model_for_thinking_and_response(fake_endpoint):
     reply = json.dumps({"thinking": "It is VQ: the count of packs is missing.", "response": "How many packs were there?"})
-    ep = FakeEndpoint([reply])
-    try:
-        from gtalign_lite import OpenAIJudge
-
-        item = next(it for it in offline_items("train", 4) if it["question_type"] == "VQ")
-        c = parse_completion(make_sft_trace(item, random.Random(0), teacher=OpenAIJudge(ep.url, "teacher"), action="CQ"))
-        assert c.format_ok and c.response == "How many packs were there?" and "VQ" in c.thinking
-        assert "CQ" in ep.requests[0][1]["messages"][0]["content"]
-    finally:
-        ep.close()
+    ep = fake_endpoint([reply])
+    item = next(it for it in offline_items("train", 4) if it["question_type"] == "VQ")
+    c = parse_completion(make_sft_trace(item, random.Random(0), teacher=OpenAIJudge(ep.url, "teacher"), action="CQ"))
+    assert c.format_ok and c.response == "How many packs were there?" and "VQ" in c.thinking
+    assert "CQ" in ep.requests[0][1]["messages"][0]["content"]
 
 
-def test_teacher_bad_reply_raises():
-    ep = FakeEndpoint(["I will not answer in JSON"])
-    try:
-        from gtalign_lite import OpenAIJudge
-
-        with pytest.raises(ValueError, match="teacher reply"):
-            make_sft_trace(offline_items("train", 2)[0], random.Random(0), teacher=OpenAIJudge(ep.url, "t"))
-    finally:
-        ep.close()
+def test_teacher_bad_reply_raises(fake_endpoint):
+    ep = fake_endpoint(["I will not answer in JSON"])
+    with pytest.raises(ValueError, match="teacher reply"):
+        make_sft_trace(offline_items("train", 2)[0], random.Random(0), teacher=OpenAIJudge(ep.url, "t"))

@@ -86,3 +86,14 @@ def test_truncated_checkpoint_falls_back_and_other_settings_stop(tmp_path, capsy
     model, tok = gl.load_model("embedded", P)
     with pytest.raises(RuntimeError, match=r"other settings \(learning_rate 0.0001 there, 0.001 now\)"):
         tr.grpo(model, tok, dataset(), gl.RewardFunctions(gl.RuleJudge()), out, {**P, "grpo_lr": 1e-3})
+
+
+def test_training_params_are_read_from_a_notebooks_parameters_with_their_types():
+    from gtalign_lite.config import load_params
+
+    P = load_params("smoke", {"sft_lr": 0.0005, "grpo_steps": 3, "scale_rewards": "none"})
+    s, g = tr.SFTParams.from_params(P), tr.GRPOParams.from_params(P)
+    assert (s.lr, s.epochs, s.batch_size) == (0.0005, P["sft_epochs"], P["sft_batch_size"])
+    assert (g.steps, g.scale_rewards, g.num_generations) == (3, "none", P["num_generations"])
+    with pytest.raises(KeyError):
+        tr.SFTParams.from_params({"seed": 0})  # a missing parameter is named, not defaulted

@@ -1,3 +1,5 @@
+"""The verl integration: compute_score equals reward_breakdown on the same completion, rows of each source are judged
+(math, wildguard, advbench, abg-coqa), and an LLM judge set from the environment is called (a loopback FakeEndpoint)."""
 import math
 
 import numpy as np
@@ -6,7 +8,6 @@ import pytest
 from gtalign_lite import OpenAIJudge, RuleJudge, reward_breakdown
 from gtalign_lite.integrations.verl import compute_score, judge_from_env
 from conftest import make_completion
-from test_judges import FakeEndpoint
 
 
 def test_compute_score_matches_reward_breakdown_and_logs_components(monkeypatch):
@@ -44,18 +45,15 @@ def test_advbench_and_abg_coqa_rows_are_judged():
     assert out["judge_failed"] == 0.0 and out["answer_user"] == 1.0
 
 
-def test_llm_judge_from_the_environment(monkeypatch):
+def test_llm_judge_from_the_environment(monkeypatch, fake_endpoint):
     assert isinstance(judge_from_env(), RuleJudge)
-    ep = FakeEndpoint(["thought: 'matches the ground truth'\n\\boxed{1}"])  # the authors' prompts by default
-    try:
-        monkeypatch.setenv("GTALIGN_JUDGE_URL", ep.url)
-        monkeypatch.setenv("GTALIGN_JUDGE_MODEL", "judge-model")
-        assert isinstance(judge_from_env(), OpenAIJudge)
-        out = compute_score("math-hard", make_completion(response="It is 7."), "7", {"single_turn_prompt": "What is 3+4?"})
-        assert out["answer_user"] == 1.0 and ep.requests[0][1]["model"] == "judge-model"
-        assert "What is 3+4?" in ep.requests[0][1]["messages"][0]["content"]
-        monkeypatch.delenv("GTALIGN_JUDGE_MODEL")
-        with pytest.raises(ValueError, match="GTALIGN_JUDGE_MODEL"):
-            judge_from_env()
-    finally:
-        ep.close()
+    ep = fake_endpoint(["thought: 'matches the ground truth'\n\\boxed{1}"])  # the authors' prompts by default
+    monkeypatch.setenv("GTALIGN_JUDGE_URL", ep.url)
+    monkeypatch.setenv("GTALIGN_JUDGE_MODEL", "judge-model")
+    assert isinstance(judge_from_env(), OpenAIJudge)
+    out = compute_score("math-hard", make_completion(response="It is 7."), "7", {"single_turn_prompt": "What is 3+4?"})
+    assert out["answer_user"] == 1.0 and ep.requests[0][1]["model"] == "judge-model"
+    assert "What is 3+4?" in ep.requests[0][1]["messages"][0]["content"]
+    monkeypatch.delenv("GTALIGN_JUDGE_MODEL")
+    with pytest.raises(ValueError, match="GTALIGN_JUDGE_MODEL"):
+        judge_from_env()

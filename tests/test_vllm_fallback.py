@@ -14,7 +14,7 @@ ZOO_ERROR = ("Unsloth: vLLM >= 0.28 moved bitsandbytes out of tree. Install it w
 
 
 @pytest.fixture
-def fake_gpu_with_vllm(monkeypatch):
+def fake_gpu_with_vllm(monkeypatch, fake_gpu):
     calls = []
 
     class FastLanguageModel:
@@ -31,8 +31,7 @@ def fake_gpu_with_vllm(monkeypatch):
     find_spec = importlib.util.find_spec
     monkeypatch.setitem(sys.modules, "unsloth", types.SimpleNamespace(FastLanguageModel=FastLanguageModel))
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "vllm" else find_spec(name, *a))
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))  # a T4
+    fake_gpu((7, 5))  # a T4
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
     monkeypatch.setattr(models, "_vllm_failed", [])
     return calls
