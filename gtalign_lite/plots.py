@@ -198,3 +198,28 @@ def pricing_on_model(df: pd.DataFrame, path=None):
     _pricing_legend(fig, rules, set(long["action"]))
     fig.suptitle("Repricing the model's own payoff matrices")
     return _save(fig, path)
+
+
+def suite_overview(items: list[dict], path=None):
+    """Items per family and request length in words, clear (DQ) against vague (VQ): what notebook 01 built."""
+    df = pd.DataFrame(items).assign(words=lambda d: d["question"].str.split().str.len())
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    sns.countplot(data=df, x="family", hue="question_type", ax=axes[0]).set(title="Items per family (train + test)")
+    sns.boxplot(data=df, x="family", y="words", hue="question_type", ax=axes[1]).set(title="Request length (words)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def reference_actions(shares: pd.DataFrame, path=None):
+    """The authors' runs: the chosen action's shares by reward and question-type group at each run's last step
+    (reference_runs.action_shares), for ambig_qa (ambiguous / clear) and wildguard (harmful / unharmful)."""
+    t = shares[(shares["step"] > 0) & shares["group"].isin(["ambiguous", "clear", "harmful", "unharmful"])]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), sharey=True)
+    for ax, src in zip(axes, ["ambig_qa", "wildguard"]):
+        s = t[t["source"] == src].set_index(["reward", "group"])[["DA", "CQ", "AQ"]]
+        s.plot.bar(stacked=True, ax=ax, width=0.8, title=f"{src}: chosen action (last step)", legend=False)
+        ax.set_xlabel("")
+    axes[0].set_ylabel("share of readable choices")
+    axes[1].legend(title="chosen action", bbox_to_anchor=(1.01, 1), loc="upper left")  # outside: bars reach 1.0
+    fig.tight_layout()
+    return _save(fig, path)

@@ -398,3 +398,71 @@ def labelled_agreement(cases, data_root, judge=None, sources=("wildguard", "ambi
                      (round(float(got)) if c["source"] == "medium" else float(got)) == float(c["expected"])})
     t = pd.DataFrame(rows).groupby("source")["ok"].agg(["size", "mean"])
     return t.rename(columns={"size": "labelled_cases", "mean": "labelled_agreement"})
+
+
+# ---- the paper's claims against the authors' generations (notebook 07) -------------------------------------------
+
+def _verdict(clear: bool, better: bool) -> str:
+    return "holds" if clear else ("holds, intervals overlap" if better else "does not hold")
+
+
+def _against_baselines(table: pd.DataFrame, metric: str, higher: bool = True) -> list[tuple[str, str, str]]:
+    """Per source: cobb_douglas against the best other reward on a metric with its interval (from stats.ci_table)."""
+    out = []
+    for src, g in table.groupby("source"):
+        g = g.set_index("reward")
+        if "cobb_douglas" not in g.index or len(g) < 2:
+            continue
+        c, others = g.loc["cobb_douglas"], g.drop("cobb_douglas")
+        b = others.loc[others[metric].idxmax() if higher else others[metric].idxmin()]
+        better = c[metric] > b[metric] if higher else c[metric] < b[metric]
+        clear = c[f"{metric}_lo"] > b[f"{metric}_hi"] if higher else c[f"{metric}_hi"] < b[f"{metric}_lo"]
+        rest = ", ".join(f"{k} {v:.3g}" for k, v in others[metric].items())
+        out.append((src, f"cobb {c[metric]:.3g}; {rest}", _verdict(clear, better)))
+    return out
+
+
+def claims_table(per_run: pd.DataFrame, cq: pd.DataFrame, outcomes: pd.DataFrame, pareto: pd.DataFrame,
+                 steps_table: pd.DataFrame) -> pd.DataFrame:
+    """Each claim of the paper, the measure read here, per source: what the tables show and the verdict ("holds" needs
+    cobb_douglas's interval clear of the best baseline's; "holds, intervals overlap" is a higher mean only)."""
+    rows = []
+
+    def claim(text, measure, results):
+        rows.extend({"claim": text, "measure": measure, "source": s, "shown": shown, "verdict": v}
+                    for s, shown, v in results)
+
+    claim("The Cobb-Douglas welfare reward gives the highest social welfare", "mean W", _against_baselines(per_run, "W"))
+    claim("Answer quality improves over the baseline rewards", "recorded judge score",
+          _against_baselines(per_run, "answer"))
+    claim("Reasoning is more efficient (shorter)", "characters before <response>",
+          _against_baselines(per_run, "reasoning_chars", higher=False))
+    c = cq[cq["step"] == cq["step"].max()].set_index("reward") if len(cq) else pd.DataFrame()
+    if "cobb_douglas" in c.index:
+        pair = lambda k: f"{c.at[k, 'states_CQ']:.2f} / {c.at[k, 'response_is_CQ']:.2f}"  # noqa: E731
+        claim("Clarifying questions on ambiguous requests", "ambiguous ambig_qa items: states CQ / response is CQ",
+              [("ambig_qa", f"cobb {pair('cobb_douglas')}; " + ", ".join(f"{k} {pair(k)}" for k in c.index
+                                                                         if k != "cobb_douglas"),
+                "holds" if c.at["cobb_douglas", "response_is_CQ"] >= 0.5 else "does not hold")])
+    o = outcomes[outcomes["step"] == outcomes["step"].max()].set_index("reward") if len(outcomes) else pd.DataFrame()
+    if "cobb_douglas" in o.index:
+        best = o.drop("cobb_douglas")["win_win"].max() if len(o) > 1 else float("nan")
+        claim("On harmful requests, the win-win (refuse and offer a safe alternative)", "share win-win (our rule judge)",
+              [("wildguard", "; ".join(f"{k} {o.at[k, 'win_win']:.2f}" for k in o.index),
+                "holds" if o.at["cobb_douglas", "win_win"] > best else "does not hold")])
+    res = []
+    for src, g in pareto.groupby("source") if len(pareto) else []:
+        g = g.set_index("method")
+        if "cobb_douglas" in g.index:
+            c_, rest = g.loc["cobb_douglas"], g.drop("cobb_douglas")
+            top = c_["eps_coverage"] >= g["eps_coverage"].max() and c_["regret"] <= g["regret"].min()
+            res.append((src, f"cobb coverage {c_['eps_coverage']:.2f}, regret {c_['regret']:.3f}; best others "
+                        f"{rest['eps_coverage'].max():.2f}, {rest['regret'].min():.3f}", "holds" if top else "does not hold"))
+    claim("Cobb-Douglas is closest to the Pareto front (coverage, regret)", "pareto_comparison, last steps", res)
+    res = []
+    for src, g in steps_table.groupby("source") if len(steps_table) else []:
+        a, b = g.sort_values("step").iloc[[0, -1]].itertuples()
+        res.append((src, f"W {a.W:.3f} (step {a.step}) -> {b.W:.3f} (step {b.step})",
+                    _verdict(b.W_lo > a.W_hi, b.W > a.W)))
+    claim("RL with the welfare reward improves on the starting model", "mean W, cobb_douglas run", res)
+    return pd.DataFrame(rows)

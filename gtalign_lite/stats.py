@@ -337,3 +337,26 @@ def cohen_kappa(a, b) -> float:
     po = float((a == b).mean())
     pe = sum(float((a == k).mean()) * float((b == k).mean()) for k in set(a) | set(b))
     return math.nan if pe == 1 else (po - pe) / (1 - pe)
+
+
+# ---- a sweep's pooled tables (notebook 05, every seed's per-item rows) -------------------------------------------
+
+def sweep_tables(everything: pd.DataFrame, folder, focus: str = grpo_method("cobb_douglas")) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pool every seed's per-item rows of a sweep and write its tables into `folder`: aggregate.csv (pooled, intervals
+    resampled within seeds), aggregate_per_seed.csv, paired.csv (focus minus each method), pareto_vs.csv (the paper's
+    Pareto metrics, focus against each method alone) and the pre-registered tables; returns (pooled, per_seed)."""
+    from pathlib import Path
+
+    from .pareto import pareto_against
+
+    folder = Path(folder)
+    pooled, per_seed = results_table(everything), results_table(everything, by=("eval_set", "method", "seed"))
+    pooled.round(4).to_csv(folder / "aggregate.csv", index=False)
+    per_seed.round(4).to_csv(folder / "aggregate_per_seed.csv", index=False)
+    has_focus = focus in set(everything["method"])
+    (comparisons(everything, focus=focus) if has_focus else pd.DataFrame()).round(4).to_csv(folder / "paired.csv",
+                                                                                           index=False)
+    if has_focus:
+        pareto_against(everything, focus).round(4).to_csv(folder / "pareto_vs.csv", index=False)
+    primary_tables(everything, folder)
+    return pooled, per_seed

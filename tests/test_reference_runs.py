@@ -192,3 +192,18 @@ def test_plain_response_reads_json_answer_and_followup_as_text():
     assert rr.plain_response('{"LLM": 2.0, "user": 2.1}') == '{"LLM": 2.0, "user": 2.1}'  # no answer fields: as is
     assert rr.plain_response("Just text.") == "Just text." and rr.plain_response(None) is None
     assert rr.plain_response("{not json") == "{not json"
+
+
+def test_claims_verdicts_need_the_cobb_douglas_interval_clear_of_the_best_baseline():
+    def run(source, reward, w, lo, hi):
+        return {"source": source, "reward": reward, "W": w, "W_lo": lo, "W_hi": hi, "answer": 0.5, "answer_lo": 0.4,
+                "answer_hi": 0.6, "reasoning_chars": 100, "reasoning_chars_lo": 90, "reasoning_chars_hi": 110}
+
+    per_run = pd.DataFrame([run("a", "cobb_douglas", 0.70, 0.65, 0.75), run("a", "user", 0.50, 0.45, 0.55),  # clear
+                            run("b", "cobb_douglas", 0.60, 0.50, 0.70), run("b", "llm", 0.55, 0.45, 0.65),  # overlap
+                            run("c", "cobb_douglas", 0.40, 0.35, 0.45), run("c", "linear", 0.50, 0.45, 0.55)])
+    empty = pd.DataFrame()
+    t = rr.claims_table(per_run, empty, empty, empty, empty)
+    w = t[t.measure == "mean W"].set_index("source")["verdict"]
+    assert w.to_dict() == {"a": "holds", "b": "holds, intervals overlap", "c": "does not hold"}
+    assert set(t[t.measure == "recorded judge score"].verdict) == {"does not hold"}  # equal means: not higher
