@@ -403,6 +403,7 @@ def labelled_agreement(cases, data_root, judge=None, sources=("wildguard", "ambi
 # ---- the paper's claims against the authors' generations (notebook 07) -------------------------------------------
 
 def _verdict(clear: bool, better: bool) -> str:
+    """A claim's verdict from whether the interval is clear of the baseline's and whether the mean is better."""
     return "holds" if clear else ("holds, intervals overlap" if better else "does not hold")
 
 

@@ -176,6 +176,7 @@ class SFTParams:
 
     @classmethod
     def from_params(cls, P: dict) -> "SFTParams":
+        """The SFT settings out of a notebook's parameters (a missing one raises KeyError naming it)."""
         return cls(seed=int(P["seed"]), batch_size=int(P["sft_batch_size"]), grad_accum=int(P["sft_grad_accum"]),
                    epochs=int(P["sft_epochs"]), lr=float(P["sft_lr"]), max_seq_length=int(P["max_seq_length"]),
                    save_steps=int(P["save_steps"]), device=P.get("device", "auto"))
@@ -200,6 +201,7 @@ class GRPOParams:
 
     @classmethod
     def from_params(cls, P: dict) -> "GRPOParams":
+        """The GRPO settings out of a notebook's parameters (a missing one raises KeyError naming it)."""
         return cls(seed=int(P["seed"]), batch_size=int(P["grpo_batch_size"]), num_generations=int(P["num_generations"]),
                    max_completion_length=int(P["max_completion_length"]), steps=int(P["grpo_steps"]),
                    lr=float(P["grpo_lr"]), beta=float(P["grpo_beta"]), temperature=float(P["temperature"]),
@@ -209,6 +211,7 @@ class GRPOParams:
 
 
 def _on_gpu(device: str) -> bool:
+    """Train on the GPU: one is present and the parameters do not pin the CPU."""
     import torch
 
     return torch.cuda.is_available() and device != "cpu"
