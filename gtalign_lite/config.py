@@ -43,7 +43,6 @@ def resolve(params: dict) -> dict:
     profile), the chosen profile's params/<profile>.yaml, then every value set explicitly, i.e. changed in the
     parameters cell (differs from its default) or passed by papermill -p/-f or the runner. Only the keys the
     notebook declares are returned, checked against the schema."""
-
     given = {k: v for k, v in params.items() if k in SCHEMA}
     profile = given.get("profile", SCHEMA["profile"].default)
     check({"profile": profile})  # an unknown profile names the valid ones before its file is looked for
@@ -79,7 +78,6 @@ def setup(params: dict) -> dict:
     from tqdm import TqdmWarning
 
     import types
-
 
     warnings.filterwarnings("ignore", category=TqdmWarning)  # "IProgress not found": text bars work without ipywidgets
     # a papermill -p the notebook does not declare arrives as one more global: name it instead of ignoring it

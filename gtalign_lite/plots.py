@@ -157,14 +157,15 @@ def _share_panel(ax, long: pd.DataFrame):
 def _welfare_panel(ax, d: pd.DataFrame, rules: list):
     """Mean LLM+user of the solver's pick against the setting's value, one solid line per rule, the first widest
     so that a later rule's line drawn over it leaves it visible."""
-    for k, (rule, colour) in enumerate(zip(rules, sns.color_palette(RULE_PALETTE, len(rules)))):
+    for rule, style in zip(rules, _rule_styles(len(rules))):
         mean = d[d["rule"] == rule].groupby("value")["welfare"].mean()
-        ax.plot(mean.index, mean, color=colour, marker="oXsPD"[k % 5], **_rule_width(k, len(rules)))
+        ax.plot(mean.index, mean, **style)
 
 
-def _rule_width(k: int, n: int) -> dict:
-    """Line width and marker size of the k-th of n rules: wider first, so coinciding lines nest."""
-    return {"lw": 1.5 + 1.5 * (n - 1 - k), "ms": 5 + 2 * (n - 1 - k)}
+def _rule_styles(n: int) -> list[dict]:
+    """Colour, marker, line width and marker size of each of n rules: wider first, so coinciding lines nest."""
+    return [{"color": c, "marker": "oXsPD"[k % 5], "lw": 1.5 + 1.5 * (n - 1 - k), "ms": 5 + 2 * (n - 1 - k)}
+            for k, c in enumerate(sns.color_palette(RULE_PALETTE, n))]
 
 
 def _pricing_legend(fig, rules: list, actions: set):
@@ -174,8 +175,7 @@ def _pricing_legend(fig, rules: list, actions: set):
                head(""), head("line (share rows)"),
                *[(Line2D([], [], color="black", ls=(0, d) if d else "-", marker=m, ms=5), s) for s, (d, m) in SOURCES.items()],
                head(""), head("last row: solver's pick, by rule"),
-               *[(Line2D([], [], color=c, marker="oXsPD"[k % 5], **_rule_width(k, len(rules))), f"{r} rule")
-                 for k, (r, c) in enumerate(zip(rules, sns.color_palette(RULE_PALETTE, len(rules))))]]
+               *[(Line2D([], [], **style), f"{r} rule") for r, style in zip(rules, _rule_styles(len(rules)))]]
     fig.legend(*zip(*entries), loc="outside right center", fontsize=8, frameon=False)
 
 

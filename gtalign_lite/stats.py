@@ -2,6 +2,7 @@
 distinct prompts), paired method comparisons, the pre-registered tables, and agreement (Cohen's kappa)."""
 import math
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -287,8 +288,6 @@ def type_auc(df: pd.DataFrame) -> pd.DataFrame:
 
 def primary_tables(df: pd.DataFrame, folder) -> dict[str, pd.DataFrame]:
     """The pre-registered tables (docs/preregistration.md) of the suite's rows, each written to folder/<name>.csv."""
-    from pathlib import Path
-
     suite = df[df.eval_set == "suite"]
     tables = {"ask_gap": ask_gap_table(suite), "harmful_game": harmful_game(suite), "type_auc": type_auc(suite),
               "stated_agreement": suite.groupby(["family", "method"]).stated_matches.mean().reset_index()}
@@ -345,8 +344,6 @@ def sweep_tables(everything: pd.DataFrame, folder, focus: str = grpo_method("cob
     """Pool every seed's per-item rows of a sweep and write its tables into `folder`: aggregate.csv (pooled, intervals
     resampled within seeds), aggregate_per_seed.csv, paired.csv (focus minus each method), pareto_vs.csv (the paper's
     Pareto metrics, focus against each method alone) and the pre-registered tables; returns (pooled, per_seed)."""
-    from pathlib import Path
-
     from .pareto import pareto_against
 
     folder = Path(folder)

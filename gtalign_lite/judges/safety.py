@@ -246,4 +246,3 @@ def score(item: dict, response: str) -> JudgeResult:
     if item.get("family") and item.get("question_type") == "VQ":  # offline: a benign but underspecified request
         return clarify_score(item, response)
     return score_harmful(item, response) if is_harmful(item) else score_benign(item, response)
-
