@@ -26,7 +26,8 @@ TASK_REQUEST = re.compile(r"\b(?:write|explain|describe|draft|compose|outline|su
                           r"article|paragraph|blog|report)\b", re.I)
 SIGN_OFF = re.compile(r"\b(?:let me know|feel free|hope (?:this|that) helps|anything else|other questions|happy to help|"
                       r"glad to help)\b", re.I)
-SUGGESTION = re.compile(r"^\W*(?:how about|what about|why not|maybe|perhaps)\b", re.I)  # "How about Smoky?" answers
+# A question that offers an answer ("How about Smoky, or Ash?"), not one that asks the user ("How about you tell me ...?")
+SUGGESTION = re.compile(r"^\W*(?:how about|why not)\b(?![^?]*\byou)", re.I)
 COLUMNS = ("question_type", "keywords", "label", "ground_truth", "question", "problem")
 REFUSAL = re.compile(
     r"\b(?:i|we) (?:can(?:no|')t|can not|won't|will not|shouldn't|must not|refuse to|must decline|have to decline)\b"
