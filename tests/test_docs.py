@@ -1,5 +1,6 @@
 """The user-facing text: a README short enough to be a front door, every docs/ page linked from it, every local link
 and heading anchor resolving, the README's summary numbers present on the results page, and no work history."""
+import json
 import re
 from pathlib import Path
 
@@ -82,3 +83,22 @@ def test_no_work_history_in_user_documents(page):
     text = page.read_text().lower()
     found = [phrase for phrase in HISTORY if phrase in text]
     assert not found, f"{page.relative_to(ROOT)} tells the history of the work ({found}): that belongs in the git log"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("0*.ipynb")), ids=lambda p: p.stem)
+def test_every_notebook_names_its_stored_profile_and_ends_with_what_we_learned(path):
+    """The first cell says which profile's outputs are stored; 'What we learned' follows the last code cell but the
+    checks (issue 23's reading order: story first, checks after it)."""
+    cells = json.loads(path.read_text())["cells"]
+    opening = "".join(cells[0]["source"])
+    stored = opening[opening.find("**Stored outputs:**"):]
+    assert "**Stored outputs:**" in opening and (any(f"`{p}`" in stored for p in ("smoke", "cpu", "colab_t4"))
+                                                 or "does not depend on a profile" in stored), path.name
+    heads = [(i, "".join(c["source"]).lstrip()) for i, c in enumerate(cells) if c["cell_type"] == "markdown"]
+    learned = [i for i, t in heads if t.startswith("## What we learned")]
+    checks = [i for i, t in heads if t.startswith("## Checks")]
+    assert len(learned) == 1, f"{path.name}: one 'What we learned' section"
+    assert all(i > learned[0] for i in checks), f"{path.name}: the checks come after 'What we learned'"
+    end = checks[0] if checks else len(cells)
+    summary = [c for c in cells[learned[0] + 1:end] if c["cell_type"] == "code"]
+    assert len(summary) <= 1, f"{path.name}: at most the cell that prints the summary between it and the checks"
