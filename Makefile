@@ -6,7 +6,7 @@ RUN     ?= runs/$(PROFILE)
 TORCH   ?= torch==2.13.0
 STAMP   := $(VENV)/.installed
 
-.PHONY: venv unit test reproduce paper-eval sweep prereg nbval notebooks bench clean
+.PHONY: venv unit test smoke-notebooks reproduce paper-eval sweep prereg nbval notebooks bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -56,9 +56,14 @@ nbval: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg \
 		--ignore=notebooks/00_colab.ipynb $(if $(REFRUNS),,--ignore=notebooks/07_reference_runs.ipynb)
 
-# What CI runs: unit tests, the notebooks under papermill (smoke), then nbval.
+# What CI runs: unit tests beside the notebooks under papermill (smoke) then nbval, one core each (two torch threads
+# per job would spin-wait on each other); each job's output is printed whole when it ends. The embedded model is
+# converted first, so the two jobs do not both convert it.
 test: $(STAMP)
-	$(MAKE) unit
+	$(PY) -c "from gtalign_lite.models import embedded_model_dir; embedded_model_dir()"
+	OMP_NUM_THREADS=1 $(MAKE) -j2 --output-sync=target unit smoke-notebooks
+
+smoke-notebooks: $(STAMP)
 	$(MAKE) reproduce PROFILE=smoke
 	$(MAKE) nbval
 

@@ -41,6 +41,16 @@ def embedded_model_dir() -> Path:
     out = cache_dir() / "models" / "SmolLM2-135M-Instruct-r2"  # bump the suffix when the conversion changes
     if (out / "model.safetensors").exists():
         return out
+    from filelock import FileLock
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(out) + ".lock"):  # two jobs starting at once (make test): one converts, the other waits
+        if not (out / "model.safetensors").exists():
+            _convert_embedded(out)
+    return out
+
+
+def _convert_embedded(out: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     gguf = embedded_gguf()
@@ -64,7 +74,6 @@ def embedded_model_dir() -> Path:
     shutil.rmtree(out, ignore_errors=True)
     tmp.replace(out)
     print(f"Converted in {time.time() - start:.0f} s.", flush=True)
-    return out
 
 
 def resolve_profile(profile: dict | None) -> dict:

@@ -63,3 +63,27 @@ def test_gpu_path_without_unsloth_says_what_to_do(monkeypatch):
 def test_cuda_profile_on_a_cpu_machine_is_refused():
     with pytest.raises(models.ModelSetupError, match="no GPU"):
         models.load_model("embedded", {"device": "cuda"})
+
+
+def test_two_jobs_starting_at_once_convert_the_embedded_model_once(gtalign_cache, monkeypatch):
+    """make test starts the unit tests and the notebooks together: the second caller waits for the first's copy."""
+    import threading
+    import time
+
+    calls = []
+
+    def slow_convert(out):
+        calls.append(out)
+        time.sleep(0.5)  # long enough that the second caller arrives mid-conversion
+        out.mkdir(parents=True)
+        (out / "model.safetensors").write_bytes(b"weights")
+
+    monkeypatch.setattr(models, "_convert_embedded", slow_convert)
+    found = []
+    jobs = [threading.Thread(target=lambda: found.append(models.embedded_model_dir())) for _ in range(2)]
+    for job in jobs:
+        job.start()
+    for job in jobs:
+        job.join()
+    assert len(calls) == 1 and found[0] == found[1] == calls[0]
+    assert found[0].is_relative_to(gtalign_cache)

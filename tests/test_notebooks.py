@@ -74,11 +74,11 @@ def test_papermill_sweep_of_04_over_two_reward_variants(tmp_path):
     for variant in ("cobb_douglas", "linear"):
         cmd = [sys.executable, "-m", "papermill", str(NB / "04_grpo_welfare.ipynb"), str(tmp_path / f"04-{variant}.ipynb"),
                "-f", str(ROOT / "params" / "smoke.yaml"), "-p", "run_dir", str(run_dir), "-p", "start_from", "base",
-               "-p", "reward_variant", variant, "-k", "python3", "--cwd", str(ROOT), "--no-progress-bar"]
+               "-p", "reward_variant", variant, "-p", "grpo_steps", "1", "-k", "python3", "--cwd", str(ROOT), "--no-progress-bar"]
         subprocess.run(cmd, check=True, capture_output=True)
     for variant in ("cobb_douglas", "linear"):
         log = (run_dir / f"grpo-{variant}" / "log.csv").read_text().splitlines()
-        assert "rewards/welfare/mean" in log[0] and len(log) == 1 + load_profile("smoke")["grpo_steps"]
+        assert "rewards/welfare/mean" in log[0] and len(log) == 2  # a header and the one step
         assert (run_dir / f"grpo-{variant}" / "adapter" / "adapter_config.json").exists()
 
 
