@@ -47,22 +47,23 @@ def score_texts(items: list[dict], texts: list[str], judge, method: str, variant
 
 
 def evaluate(model, tok, items: list[dict], judge, method: str, max_new_tokens: int = 256, batch_size: int = 8,
-             variant: str = "cobb_douglas", dtype: str | None = "auto") -> pd.DataFrame:
+             variant: str = "cobb_douglas", dtype: str | None = "auto", journal=None,
+             journal_key: dict | None = None) -> pd.DataFrame:
     """Greedy completions for every item (batched, with a progress bar), scored by score_texts, with the decision
     token's P("VQ") (type_probability); the model is prepared by generate.for_generation (LoRA merged, weights in
-    `dtype`: 'auto', 'float32', 'bfloat16')."""
+    `dtype`: 'auto', 'float32', 'bfloat16'). journal: see generate (a stopped evaluation resumes batch by batch)."""
     model = for_generation(model, dtype)
     print(f"{method}: greedy evaluation with {str(model.dtype).replace('torch.', '')} weights (gen_dtype={dtype})")
     texts = generate(model, tok, [it["prompt"] for it in items], max_new_tokens=max_new_tokens, batch_size=batch_size,
-                     stop="</response>", desc=f"eval {method}")
+                     stop="</response>", desc=f"eval {method}", journal=journal, journal_key=journal_key)
     df = score_texts(items, [close_response(t) if "</response>" in t else t for t in texts], judge, method, variant, tok)
     return df.assign(p_vq=type_probability(model, tok, items, batch_size, dtype=None))  # model already prepared
 
 
 def evaluate_method(run, method: str, items: list[dict], judge, P: dict, load) -> pd.DataFrame:
     """evaluate() for one method of a run folder, kept per evaluation set in eval/methods/<method>-<set>.csv and
-    reused while the adapter, items and settings are unchanged: an interrupted evaluation, one more trained
-    variant or one more evaluation set computes only what is new."""
+    reused while the adapter, items and settings are unchanged: an interrupted evaluation (resumed from its journal
+    batch by batch), one more trained variant or one more evaluation set computes only what is new."""
     import json
 
     from .runs import content_hash
@@ -88,12 +89,14 @@ def evaluate_method(run, method: str, items: list[dict], judge, P: dict, load) -
                                f"--fresh to train it again")
         if model is None:
             model, tok = load(None if adapter is None else str(adapter))
+        journal = path.with_suffix(".journal.jsonl")  # generated texts so far, if this evaluation is stopped
         df = evaluate(model, tok, part, judge, method, P["eval_max_new_tokens"], P["eval_batch_size"], P["reward_variant"],
-                      P.get("gen_dtype", "auto"))
+                      P.get("gen_dtype", "auto"), journal=journal, journal_key=key)
         df.insert(1, "seed", P["seed"])
         path.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(path, index=False)
         meta.write_text(json.dumps(key))
+        journal.unlink(missing_ok=True)
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
 

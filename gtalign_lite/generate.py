@@ -3,6 +3,9 @@ at a stop string or EOS, and the prompt part that rows share prefilled once (its
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
+from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
@@ -163,12 +166,14 @@ def rollouts_via_fast_generate(model, tok, stop: str | None, share_prefix: bool 
 def generate(model, tok, prompts: list[list[dict]], prefills: list[str] | None = None, max_new_tokens: int = 256,
              batch_size: int = 8, stop: str | None = None, temperature: float = 0.0, seed: int = 0,
              progress: bool = True, desc: str = "generate", share_prefix: bool | None = None, sort: bool = True,
-             min_new_tokens: int = 0) -> list[str]:
+             min_new_tokens: int = 0, journal: Path | None = None, journal_key: dict | None = None) -> list[str]:
     """Assistant text for each prompt: its prefill followed by what the model adds (greedy by default).
 
     Prompts run longest first in batches of similar length (less padding, fewer finished rows riding along);
     each row stops at `stop` or EOS; the prompt prefix a batch shares is prefilled once (default: on a CPU).
-    Output keeps input order.
+    Output keeps input order. journal (greedy only): each finished batch is appended to this JSONL file, and a run
+    with the same prompts, settings and journal_key (the caller's: which model) skips the batches it holds, so a
+    stopped evaluation resumes batch by batch with the text it would have produced anyway.
     """
     prefills = prefills or [""] * len(prompts)
     if len(prefills) != len(prompts):
@@ -184,15 +189,51 @@ def generate(model, tok, prompts: list[list[dict]], prefills: list[str] | None =
     if stop:
         kwargs.update(stop_strings=[stop], tokenizer=tok)
     out = [""] * len(rows)
+    done = {}
+    if journal is not None:
+        if temperature > 0:
+            raise ValueError("a generation journal resumes greedy decoding only (sampling would draw other text)")
+        header = {"key": journal_key, "rows": rows, "prefills": prefills, "batch_size": batch_size, "sort": sort,
+                  "kwargs": {k: v for k, v in kwargs.items() if k != "tokenizer"}}
+        done = _read_journal(Path(journal), header)
     for start in tqdm(range(0, len(rows), batch_size), desc=desc, disable=not progress):
         idx = order[start:start + batch_size]
+        if all(i in done for i in idx):
+            for i in idx:
+                out[i] = done[i]
+            continue
         ids, mask, shared = layout([rows[i] for i in idx], tok.pad_token_id, share_prefix)
         ids, mask = ids.to(device), mask.to(device)
         cache = prefill_shared(model, ids, mask, shared) if shared else None
         new = model.generate(input_ids=ids, attention_mask=mask, past_key_values=cache, **kwargs)[:, ids.shape[1]:]
         for i, text in zip(idx, tok.batch_decode(new, skip_special_tokens=True)):
             out[i] = prefills[i] + text
+        if journal is not None:
+            with open(journal, "a") as f:
+                f.writelines(json.dumps({"i": i, "text": out[i]}) + "\n" for i in idx)
     return out
+
+
+def _read_journal(path: Path, header: dict) -> dict[int, str]:
+    """The texts a journal holds, by prompt index; a journal of other prompts or settings is started afresh."""
+    stamp = hashlib.sha256(json.dumps(header, sort_keys=True, default=str).encode()).hexdigest()
+    lines = path.read_text().splitlines() if path.exists() else []
+    if not lines or json.loads(lines[0]).get("journal") != stamp:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"journal": stamp}) + "\n")
+        return {}
+    done, good = {}, lines[:1]
+    for line in lines[1:]:
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:  # the last line of a run stopped while writing: drop it
+            path.write_text("\n".join(good) + "\n")
+            break
+        done[row["i"]] = row["text"]
+        good.append(line)
+    if done:
+        print(f"resuming from {path}: {len(done)} of the texts generated before", flush=True)
+    return done
 
 
 def close_response(text: str) -> str:

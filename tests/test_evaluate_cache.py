@@ -7,7 +7,7 @@ from gtalign_lite import evaluate as ev
 def test_evaluation_is_reused_per_set_and_redone_when_the_items_change(run_folder, tmp_path, monkeypatch):
     calls = []
 
-    def fake_evaluate(model, tok, items, judge, method, *a):
+    def fake_evaluate(model, tok, items, judge, method, *a, **kw):
         calls.append((method, [it["eval_set"] for it in items]))
         return pd.DataFrame({"method": method, "id": [it["id"] for it in items], "eval_set": [it["eval_set"] for it in items]})
 

@@ -123,3 +123,35 @@ def test_merged_copy_computes_what_the_lora_model_computes(dtype, tol):
         again = merged_copy(model, dtype, into=copy)
         assert again is copy and (again(input_ids=ids).logits.float() - model(input_ids=ids).logits).abs().max() < tol
     assert all(p.dtype == torch.float32 for p in model.parameters())  # the trained model is left as it was
+
+
+def test_a_stopped_generation_resumes_from_its_journal_with_the_same_text(embedded, tmp_path, monkeypatch):
+    """Killed after one of two batches, a second run generates only the other batch and returns what one
+    uninterrupted run returns; other prompts or another journal_key start the journal afresh."""
+    model, tok = embedded
+    messages = [build_messages(q) for q in QUESTIONS]
+    once = generate(model, tok, messages, max_new_tokens=6, batch_size=2, progress=False)
+    journal, calls, real = tmp_path / "eval.journal.jsonl", [], model.generate
+
+    def dies_on_the_second_batch(*a, **kw):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("the session ended")
+        return real(*a, **kw)
+
+    monkeypatch.setattr(model, "generate", dies_on_the_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        generate(model, tok, messages, max_new_tokens=6, batch_size=2, progress=False, journal=journal,
+                 journal_key={"adapter": "a"})
+    assert len(journal.read_text().splitlines()) == 1 + 2  # its stamp and the first batch's two texts
+    calls.clear()
+    monkeypatch.setattr(model, "generate", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    again = generate(model, tok, messages, max_new_tokens=6, batch_size=2, progress=False, journal=journal,
+                     journal_key={"adapter": "a"})
+    assert again == once and len(calls) == 1
+    calls.clear()
+    generate(model, tok, messages, max_new_tokens=6, batch_size=2, progress=False, journal=journal,
+             journal_key={"adapter": "b"})  # another model: nothing reused
+    assert len(calls) == 2
+    with pytest.raises(ValueError, match="greedy"):
+        generate(model, tok, messages, max_new_tokens=6, temperature=0.9, journal=journal)
