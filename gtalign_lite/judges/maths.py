@@ -11,6 +11,7 @@ are capped too, and the judge's hard time bound (judges.bounded) stops what a si
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 
@@ -182,6 +183,7 @@ def _equal(a: str, b: str) -> bool:
 
     from math_verify.errors import TimeoutException
 
+    _warm_up(parse, verify)
     limit = MATH_VERIFY_SECONDS if threading.current_thread() is threading.main_thread() else None
     try:
         gold = _quiet(parse, f"${b}$", parsing_timeout=limit, raise_on_error=True) or []
@@ -193,6 +195,15 @@ def _equal(a: str, b: str) -> bool:
         from .bounded import JudgeTimeout
 
         raise JudgeTimeout(f"math-verify timed out after {limit} s comparing {a[:60]!r} with {b[:60]!r}") from e
+
+
+@functools.cache
+def _warm_up(parse, verify) -> None:
+    """Once per process, under a 60 s bound: sympy loads its set and inequality code on first use (about 2 s),
+    which would otherwise count against the first comparison's 3 s and time it out on a busy machine."""
+    wait = 60 if threading.current_thread() is threading.main_thread() else None  # signals: main thread only
+    gold, pred = (_quiet(parse, text, parsing_timeout=wait) for text in ("$(1,2)$", "$1 < x < 2$"))
+    _quiet(verify, gold, pred, timeout_seconds=wait, allow_set_relation_comp=True)
 
 
 def _quiet(fn, *args, **kwargs):
