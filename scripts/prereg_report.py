@@ -39,13 +39,14 @@ def gates() -> pd.DataFrame:
     seed's SFT right on >= CAPABILITY_GATE of its direct answers to clear validation items)."""
     probe = pd.read_csv(ROOT / "gates" / "probe.csv").set_index("family")
     caps = [pd.read_csv(p).assign(seed=p.parent.name) for p in sorted(ARM_A.glob("seed-*/gate_capability.csv"))]
-    cap = pd.concat(caps) if caps else pd.DataFrame(columns=["family", "right_when_answering", "seed"])
+    cap = pd.concat(caps) if caps else pd.DataFrame(columns=["family", "right_when_answering", "answers", "seed"])
     rows = []
     for family, p in probe.iterrows():
         c = cap[cap.family == family]
         rows.append({"family": family, "probe (validation)": round(p.validation, 3),
                      "perception": bool(p.validation >= PROBE_GATE),
-                     "right when answering (per seed)": ", ".join(f"{v:.2f}" for v in c.right_when_answering),
+                     "right when answering (per seed: its direct answers)": ", ".join(
+                         "no direct answer" if a == 0 else f"{v:.2f} ({a})" for v, a in zip(c.right_when_answering, c.answers)),
                      "capability": bool((c.right_when_answering >= CAPABILITY_GATE).all()) if len(c) else "not yet measured"})
     return pd.DataFrame(rows)
 
