@@ -8,7 +8,6 @@ import pandas as pd
 
 from .generate import close_response, for_generation, generate
 from .parse import parse_completion
-from .pareto import pareto_comparison  # noqa: F401 (notebooks 05 and 07 call it as ev.pareto_comparison)
 from .rewards import score_completion
 from .judges import response_action
 from .behaviour import ASKS, behaviour

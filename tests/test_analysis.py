@@ -7,7 +7,8 @@ import pytest
 
 import gtalign_lite as gl
 from gtalign_lite import adapt, config, plots
-from gtalign_lite.evaluate import markdown, pareto_comparison, score_texts, summary
+from gtalign_lite.evaluate import markdown, score_texts, summary
+from gtalign_lite.pareto import pareto_comparison
 from gtalign_lite.traces import gold_key, make_sft_trace, sample_payoff
 
 
