@@ -87,7 +87,7 @@ def test_a_damaged_adapter_stops_loading_with_its_path(tmp_path):
 def test_evaluation_cache_sees_an_adapter_rewritten_in_place(run_folder, tmp_path, monkeypatch):
     """Same size, same file and folder mtimes, other bytes: the cached rows must not be reused."""
     calls = []
-    monkeypatch.setattr(ev, "evaluate", lambda model, tok, items, *a: calls.append(1) or pd.DataFrame(
+    monkeypatch.setattr(ev, "evaluate", lambda model, tok, items, *a, **kw: calls.append(1) or pd.DataFrame(
         {"method": "sft", "id": [it["id"] for it in items]}))
     adapter = checkpoint(tmp_path / "sft" / "adapter", 1)
     weights = adapter / "adapter_model.safetensors"
