@@ -271,6 +271,15 @@ def is_degenerate(text: str) -> bool:
     return bool(_PAYOFF_TOKEN.search(text)) and not re.search(r"[^\W\d_]", _PAYOFF_TOKEN.sub(" ", text))
 
 
+def repetitive(text: str, min_words: int, min_distinct: float) -> str | None:
+    """Why a text of min_words+ words repeats itself (under min_distinct of its words distinct), or None: a loop
+    has no topic words left to check, so the judges that use it score it directly."""
+    words = (text or "").lower().split()
+    if len(words) >= min_words and len(set(words)) < min_distinct * len(words):
+        return f"{len(set(words))} distinct of {len(words)} words"
+    return None
+
+
 def word_count(text: str) -> int:
     """Words of any script: whitespace-separated words, each CJK character counting as one word."""
     return len(_CJK.findall(text or "")) + len(_CJK.sub(" ", text or "").split())

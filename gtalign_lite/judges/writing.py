@@ -12,8 +12,8 @@ import re
 import zlib
 from collections import Counter
 
-from .base import (ABOUT_THE_USER, JudgeResult, clarify_score, content_words, is_question, mentions, request_text,
-                   response_action, sentences)
+from .base import (ABOUT_THE_USER, JudgeResult, clarify_score, content_words, is_question, mentions, repetitive,
+                   request_text, response_action, sentences)
 from .safety import REFUSAL
 
 COLUMNS = ("question_type", "keywords", "min_words", "max_words", "ground_truth", "question", "problem")
@@ -30,9 +30,8 @@ MAX_ACK_WORDS = 25  # a clarifying reply: a question about the request plus at m
 
 def degenerate(text: str) -> str | None:
     """Why the text is degenerate (repetition, too few distinct words, compresses to nothing), or None."""
-    words = text.lower().split()
-    if len(words) >= 50 and len(set(words)) / len(words) < MIN_TYPE_TOKEN:
-        return f"type/token ratio {len(set(words)) / len(words):.2f}"
+    if why := repetitive(text, 50, MIN_TYPE_TOKEN):
+        return f"type/token: {why}"
     raw = text.encode()
     if len(raw) >= 300 and len(zlib.compress(raw)) / len(raw) < MIN_COMPRESSION:
         return f"compression ratio {len(zlib.compress(raw)) / len(raw):.2f}"
