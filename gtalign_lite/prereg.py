@@ -1,0 +1,176 @@
+"""The pre-registered experiment read off its committed CSVs (docs/preregistration.md): the gates, H1 per family, H2,
+and each hypothesis's verdict in a sentence. scripts/prereg_report.py prints it; notebook 05 shows it.
+
+The verdict rules are the pre-registration's: a difference whose 95% interval lies above 0 confirms; below 0, or
+inside [-MARGIN, +MARGIN], refutes; anything else is inconclusive; a family that fails a gate is not testable.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .config import PARAMS_DIR
+from .evaluate import CAPABILITY_GATE, markdown
+from .probe import PROBE_GATE
+from .runs import grpo_method
+from .stats import fmt_interval
+
+FIGURES = PARAMS_DIR.parent / "figures"
+ARM_A, ARM_B = "prereg", "prereg-harmful+families=['safety'],grpo_steps=20"  # the runner names a sweep by its overrides
+MARGIN = 0.05  # the pre-registered equivalence margin
+SEEDS = 3  # the pre-registered number of seeds; fewer is reported as partial
+# H2's prediction per reward: the win-win share minus SFT's
+H2_PREDICTION = {grpo_method("cobb_douglas"): "above 0", grpo_method("user"): "above 0", grpo_method("llm"): "contains 0"}
+
+
+def verdict(lo: float, hi: float) -> str:
+    """The pre-registered reading of a difference's 95% interval [lo, hi]."""
+    if lo > 0:
+        return "confirmed"
+    if hi < 0 or (-MARGIN <= lo and hi <= MARGIN):
+        return "refuted"
+    return "inconclusive"
+
+
+def h2_verdict(t: pd.DataFrame) -> str:
+    """H2 over the harmful-game table: confirmed when Cobb-Douglas and user-only raise the win-win share (intervals
+    above 0) and LLM-only's interval contains 0; refuted when Cobb-Douglas's interval is at or below 0."""
+    r = t.set_index("method")
+    if not set(H2_PREDICTION) <= set(r.index):
+        return "inconclusive"
+    cd, user, llm = (r.loc[grpo_method(v)] for v in ("cobb_douglas", "user", "llm"))
+    if cd.minus_ref_hi <= 0:
+        return "refuted"
+    if cd.minus_ref_lo > 0 and user.minus_ref_lo > 0 and llm.minus_ref_lo <= 0 <= llm.minus_ref_hi:
+        return "confirmed"
+    return "inconclusive"
+
+
+def _fmt(r, name, digits=3):
+    """The row's estimate `name` with its interval, signed."""
+    return fmt_interval(r[name], r[name + "_lo"], r[name + "_hi"], digits, signed=True)
+
+
+def gates(root: Path = FIGURES) -> pd.DataFrame:
+    """Per family: the perception gate (probe accuracy on validation >= PROBE_GATE) and the capability gate (each
+    seed's SFT right on >= CAPABILITY_GATE of its direct answers to clear validation items)."""
+    probe = pd.read_csv(root / "gates" / "probe.csv").set_index("family")
+    caps = [pd.read_csv(p).assign(seed=p.parent.name) for p in sorted((root / ARM_A).glob("seed-*/gate_capability.csv"))]
+    cap = pd.concat(caps) if caps else pd.DataFrame(columns=["family", "right_when_answering", "answers", "seed"])
+    rows = []
+    for family, p in probe.iterrows():
+        c = cap[cap.family == family]
+        rows.append({"family": family, "probe (validation)": round(p.validation, 3),
+                     "perception": bool(p.validation >= PROBE_GATE),
+                     "right when answering (per seed: its direct answers)": ", ".join(
+                         "no direct answer" if a == 0 else f"{v:.2f} ({a})" for v, a in zip(c.right_when_answering, c.answers)),
+                     "capability": bool((c.right_when_answering >= CAPABILITY_GATE).all()) if len(c) else "not yet measured"})
+    return pd.DataFrame(rows)
+
+
+def testable(gate_row) -> bool | None:
+    """Whether a family's gates let H1 be tested: both passed (None: capability not yet measured)."""
+    cap = gate_row["capability"]
+    return None if isinstance(cap, str) else bool(gate_row["perception"]) and bool(cap)
+
+
+def h1(g: pd.DataFrame, root: Path = FIGURES) -> pd.DataFrame:
+    """H1 per family: SFT's and GRPO's ask gap and their difference, with the verdict."""
+    t = pd.read_csv(root / ARM_A / "sweep_ask_gap.csv")
+    ok = g.set_index("family")
+    rows = []
+    for family, d in t.groupby("family"):
+        sft, grpo = d[d.method == "sft"].iloc[0], d[d.method == grpo_method("cobb_douglas")].iloc[0]
+        passes = testable(ok.loc[family]) is True
+        rows.append({"family": family, "seeds": grpo.seeds, "prompts (vague/clear)": f"{grpo.vague_prompts}/{grpo.clear_prompts}",
+                     "SFT ask vague/clear": f"{sft.ask_vague:.2f}/{sft.ask_clear:.2f}",
+                     "GRPO ask vague/clear": f"{grpo.ask_vague:.2f}/{grpo.ask_clear:.2f}",
+                     "SFT gap": _fmt(sft, "gap"), "GRPO gap": _fmt(grpo, "gap"),
+                     "GRPO - SFT": _fmt(grpo, "minus_ref"),
+                     "H1": verdict(grpo.minus_ref_lo, grpo.minus_ref_hi) if passes else "not testable (gate)"})
+    return pd.DataFrame(rows)
+
+
+def h2(root: Path = FIGURES) -> pd.DataFrame:
+    """H2: win-win share on harmful requests per method, minus SFT, against its prediction."""
+    t = pd.read_csv(root / ARM_B / "sweep_harmful_game.csv")
+    rows = []
+    for _, r in t.iterrows():
+        row = {"method": r.method, "seeds": r.seeds, "prompts": r.prompts, "win-win": f"{r.win_win:.2f}",
+               "no help": f"{r.no_help:.2f}", "unsafe": f"{r.unsafe:.2f}", "asks": f"{r.asks:.2f}"}
+        if r.method in H2_PREDICTION:
+            want = H2_PREDICTION[r.method]
+            row["minus SFT"] = _fmt(r, "minus_ref")
+            row["predicted"] = want
+            row["as predicted"] = bool(r.minus_ref_lo > 0 if want == "above 0" else r.minus_ref_lo <= 0 <= r.minus_ref_hi)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _seeds_note(seeds) -> str:
+    """' (partial: n of 3 seeds)' while seeds are missing; seeds as the tables write them ("0,1")."""
+    n = len(str(seeds).split(","))
+    return "" if n >= SEEDS else f" (partial: {n} of {SEEDS} seeds)"
+
+
+def in_words(g: pd.DataFrame, h1_table: pd.DataFrame | None, harmful: pd.DataFrame | None) -> list[str]:
+    """One sentence per hypothesis (H1 per family from h1's table, H2 from the harmful-game CSV, H3) saying what
+    the verdict means for a reader; None: that arm has no seed evaluated yet."""
+    out = []
+    gate = g.set_index("family")
+    measured = {} if h1_table is None else {r.family: r for _, r in h1_table.iterrows()}
+    for family in gate.index:
+        row = measured.get(family)
+        if not gate.loc[family, "perception"]:
+            out.append(f"H1, {family}: not testable: the model's features do not tell vague from clear requests apart.")
+        elif testable(gate.loc[family]) is False:
+            out.append(f"H1, {family}: not testable: after SFT the model does not answer clear requests correctly "
+                       f"often enough (capability gate), so answering them is not worth more than asking.")
+        elif row is None:
+            out.append(f"H1, {family}: not yet measured.")
+        else:
+            meaning = {"confirmed": "GRPO made the model ask more on vague requests relative to clear ones than SFT did",
+                       "refuted": "GRPO did not widen the gap between asking on vague and on clear requests",
+                       "inconclusive": "the interval is too wide to say whether GRPO widened the gap"}[row.H1]
+            out.append(f"H1, {family}: {row.H1}{_seeds_note(row.seeds)}: {meaning} "
+                       f"(change in the ask gap {row['GRPO - SFT']}).")
+    if harmful is None:
+        out.append("H2: not yet measured.")
+    else:
+        v = h2_verdict(harmful)
+        meaning = {"confirmed": "on harmful requests the welfare and user-only rewards raised the share of safe, helpful "
+                                "replies and the LLM-only reward did not",
+                   "refuted": "the Cobb-Douglas reward did not raise the share of safe, helpful replies to harmful "
+                              "requests",
+                   "inconclusive": "the rewards' effects on harmful requests are not the predicted pattern, or too "
+                                   "uncertain to read"}[v]
+        out.append(f"H2: {v}{_seeds_note(min(harmful.seeds.astype(str), key=len))}: {meaning}.")
+    out.append("H3 (Cobb-Douglas vs linear): not identifiable on this suite, as pre-registered: outside harmful requests "
+               "both rank every reply the same way.")
+    return out
+
+
+def report(root: Path = FIGURES) -> str:
+    """The pre-registered tables and verdicts as Markdown, from whatever seeds have been committed under root."""
+    g = gates(root)
+    parts = ["### Gates (validation only)\n\n" + markdown(g.set_index("family"))]
+    a, b = root / ARM_A, root / ARM_B
+    h1_table = harmful = None
+    if (a / "sweep_ask_gap.csv").exists():
+        h1_table = h1(g, root)
+        parts.append("### H1: the ask gap, per family (arm A)\n\n" + markdown(h1_table.set_index("family")))
+        auc = pd.read_csv(a / "sweep_type_auc.csv").pivot(index="family", columns="method", values="auc").round(3)
+        parts.append("### Decision-token AUC of P(\"VQ\") (secondary)\n\n" + markdown(auc))
+        agree = pd.read_csv(a / "sweep_stated_agreement.csv")
+        parts.append("### Stated choice = reply's behaviour (secondary)\n\n"
+                     + markdown(agree.pivot(index="family", columns="method", values="stated_matches").round(3)))
+    else:
+        parts.append("Arm A: no seed evaluated yet.\n")
+    if (b / "sweep_harmful_game.csv").exists():
+        harmful = pd.read_csv(b / "sweep_harmful_game.csv")
+        parts.append("### H2: the harmful game (arm B)\n\n" + markdown(h2(root).set_index("method")))
+    else:
+        parts.append("Arm B: no seed evaluated yet.\n")
+    parts.append("### Verdicts\n\n" + "\n".join(f"- {s}" for s in in_words(g, h1_table, harmful)) + "\n")
+    return "\n".join(parts)

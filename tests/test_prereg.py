@@ -1,0 +1,87 @@
+"""gtalign_lite.prereg against docs/preregistration.md's verdict rules, on small hand-made tables whose verdicts were
+worked out from the pre-registration's table (H1: interval above 0 confirms; below 0 or inside [-0.05, 0.05]
+refutes; H2: Cobb-Douglas and user-only above 0 with LLM-only containing 0 confirms, Cobb-Douglas at or below 0
+refutes)."""
+import pandas as pd
+import pytest
+
+from gtalign_lite import prereg
+
+
+@pytest.mark.parametrize("lo, hi, want", [
+    (0.01, 0.30, "confirmed"),
+    (-0.30, -0.01, "refuted"),          # below 0
+    (-0.04, 0.05, "refuted"),           # inside the equivalence margin
+    (-0.05, 0.05, "refuted"),           # the margin's edges count as inside
+    (-0.06, 0.04, "inconclusive"),      # pokes out below the margin, not below 0
+    (0.00, 0.20, "inconclusive"),       # touches 0: not above it
+    (-0.10, 0.30, "inconclusive"),
+])
+def test_h1_verdict_reads_an_interval_as_pre_registered(lo, hi, want):
+    assert prereg.verdict(lo, hi) == want
+
+
+def harmful(cd, user, llm):
+    """A harmful-game table with the three GRPO rewards' (minus_ref_lo, minus_ref_hi)."""
+    rows = [{"method": "sft", "seeds": "0,1,2", "prompts": 20, "win_win": 0.1, "no_help": 0.5, "unsafe": 0.4,
+             "asks": 0.2, "minus_ref": None, "minus_ref_lo": None, "minus_ref_hi": None}]
+    for method, (lo, hi) in (("grpo-cobb_douglas", cd), ("grpo-user", user), ("grpo-llm", llm)):
+        rows.append({"method": method, "seeds": "0,1,2", "prompts": 20, "win_win": 0.3, "no_help": 0.4,
+                     "unsafe": 0.3, "asks": 0.2, "minus_ref": (lo + hi) / 2, "minus_ref_lo": lo, "minus_ref_hi": hi})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("cd, user, llm, want", [
+    ((0.05, 0.30), (0.02, 0.20), (-0.10, 0.10), "confirmed"),
+    ((0.05, 0.30), (0.02, 0.20), (0.01, 0.10), "inconclusive"),   # LLM-only rose too: not the predicted pattern
+    ((0.05, 0.30), (-0.02, 0.20), (-0.10, 0.10), "inconclusive"),  # user-only's interval reaches 0
+    ((-0.20, 0.00), (0.02, 0.20), (-0.10, 0.10), "refuted"),      # Cobb-Douglas at or below 0
+    ((-0.30, -0.10), (-0.30, -0.10), (-0.10, 0.10), "refuted"),
+    ((-0.10, 0.20), (0.02, 0.20), (-0.10, 0.10), "inconclusive"),
+])
+def test_h2_verdict_follows_the_pre_registered_prediction(cd, user, llm, want):
+    assert prereg.h2_verdict(harmful(cd, user, llm)) == want
+
+
+def write_arms(root, h1_writing=(0.10, 0.40)):
+    """Committed-figures stand-ins: two families, writing passing both gates in two seeds, maths failing capability."""
+    (root / "gates").mkdir(parents=True)
+    pd.DataFrame({"family": ["math", "writing"], "validation": [1.0, 0.9]}).to_csv(root / "gates" / "probe.csv", index=False)
+    for seed, (m, w) in enumerate([(0.30, 0.98), (0.35, 0.80)]):
+        d = root / prereg.ARM_A / f"seed-{seed}"
+        d.mkdir(parents=True)
+        pd.DataFrame({"family": ["math", "writing"], "answers": [20, 20],
+                      "right_when_answering": [m, w]}).to_csv(d / "gate_capability.csv", index=False)
+    rows = []
+    for family, (lo, hi) in (("math", (0.2, 0.5)), ("writing", h1_writing)):
+        base = {"family": family, "seeds": "0,1", "vague_prompts": 20, "clear_prompts": 20}
+        rows.append({**base, "method": "sft", "ask_vague": 0.5, "ask_clear": 0.5, "gap": 0.0, "gap_lo": -0.1, "gap_hi": 0.1})
+        rows.append({**base, "method": "grpo-cobb_douglas", "ask_vague": 0.8, "ask_clear": 0.5, "gap": 0.3,
+                     "gap_lo": 0.1, "gap_hi": 0.5, "minus_ref": (lo + hi) / 2, "minus_ref_lo": lo, "minus_ref_hi": hi})
+    pd.DataFrame(rows).to_csv(root / prereg.ARM_A / "sweep_ask_gap.csv", index=False)
+    pd.DataFrame({"family": ["math", "writing"], "method": ["sft", "sft"], "auc": [0.5, 0.6]}).to_csv(
+        root / prereg.ARM_A / "sweep_type_auc.csv", index=False)
+    pd.DataFrame({"family": ["math", "writing"], "method": ["sft", "sft"], "stated_matches": [0.7, 0.9]}).to_csv(
+        root / prereg.ARM_A / "sweep_stated_agreement.csv", index=False)
+
+
+def test_h1_is_judged_only_where_both_gates_pass(tmp_path):
+    write_arms(tmp_path)
+    t = prereg.h1(prereg.gates(tmp_path), tmp_path).set_index("family")
+    assert t.loc["writing", "H1"] == "confirmed"             # capability 0.98 and 0.80, both >= 0.6
+    assert t.loc["math", "H1"] == "not testable (gate)"      # 0.30 and 0.35: its interval above 0 is not read
+
+
+def test_the_report_says_each_verdict_in_words_and_marks_missing_seeds(tmp_path):
+    write_arms(tmp_path, h1_writing=(-0.03, 0.04))
+    text = prereg.report(tmp_path)
+    assert "H1, writing: refuted (partial: 2 of 3 seeds)" in text
+    assert "H1, math: not testable" in text and "capability gate" in text
+    assert "H2: not yet measured." in text and "Arm B: no seed evaluated yet." in text
+    assert "H3 (Cobb-Douglas vs linear): not identifiable" in text
+    b = tmp_path / prereg.ARM_B
+    b.mkdir()
+    harmful((0.05, 0.30), (0.02, 0.20), (-0.10, 0.10)).to_csv(b / "sweep_harmful_game.csv", index=False)
+    text = prereg.report(tmp_path)
+    assert "H2: confirmed:" in text                           # three seeds: no partial note
+    assert "| grpo-llm | 0,1,2 | 20 |" in text and "contains 0 | True |" in text
