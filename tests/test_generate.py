@@ -155,3 +155,50 @@ def test_a_stopped_generation_resumes_from_its_journal_with_the_same_text(embedd
     assert len(calls) == 2
     with pytest.raises(ValueError, match="greedy"):
         generate(model, tok, messages, max_new_tokens=6, temperature=0.9, journal=journal)
+
+
+def test_folded_gqa_attention_is_transformers_sdpa_on_a_padded_decode_step():
+    """A decode step (one query token, 9 query heads on 3 KV heads, two rows left-padded) against transformers'
+    own sdpa attention, which copies the keys and values per head."""
+    from types import SimpleNamespace
+
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    from gtalign_lite.generate import sdpa_folded_gqa
+
+    torch.manual_seed(0)
+    q, k, v = torch.randn(4, 9, 1, 64), torch.randn(4, 3, 30, 64), torch.randn(4, 3, 30, 64)
+    mask = torch.ones(4, 1, 1, 30, dtype=torch.bool)
+    mask[2:, ..., :7] = False
+    layer = SimpleNamespace(num_key_value_groups=3, is_causal=True)
+    want, _ = sdpa_attention_forward(layer, q, k, v, mask, scaling=64 ** -0.5)
+    got, _ = sdpa_folded_gqa(layer, q, k, v, mask, scaling=64 ** -0.5)
+    assert got.shape == want.shape == (4, 1, 9, 64)
+    torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-6)
+
+
+def test_cpu_decoding_folds_gqa_and_scores_every_step_as_plain_generate():
+    """fast_generate on a tiny grouped-query Llama, rows of different lengths left-padded: each step's scores match
+    generate under plain sdpa (a folded attention that lost the padding mask fails here), and the model's
+    attention is sdpa again afterwards."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from gtalign_lite.generate import FOLDED_SDPA, folded_gqa
+
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=64, hidden_size=64, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                      num_key_value_heads=2, pad_token_id=0, eos_token_id=1, bos_token_id=2)
+    model = LlamaForCausalLM(cfg).eval()
+    ids = torch.randint(3, 64, (3, 12))
+    mask = torch.ones_like(ids)
+    ids[1, :4], mask[1, :4], ids[2, :9], mask[2, :9] = 0, 0, 0, 0
+    kw = dict(max_new_tokens=8, do_sample=False, output_scores=True, return_dict_in_generate=True, pad_token_id=0)
+    with torch.no_grad():
+        want = model.generate(input_ids=ids, attention_mask=mask, **kw)
+        got = fast_generate(model, None, ids, mask, share_prefix=False, **kw)
+    assert model.config._attn_implementation == "sdpa"
+    with folded_gqa(model):
+        assert model.config._attn_implementation == FOLDED_SDPA
+    assert torch.equal(got.sequences, want.sequences)
+    for a, b in zip(got.scores, want.scores):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
