@@ -242,8 +242,9 @@ def generate(model, tok, prompts: list[list[dict]], prefills: list[str] | None =
             continue
         ids, mask, shared = layout([rows[i] for i in idx], tok.pad_token_id, share_prefix)
         ids, mask = ids.to(device), mask.to(device)
-        cache = prefill_shared(model, ids, mask, shared) if shared else None
-        new = model.generate(input_ids=ids, attention_mask=mask, past_key_values=cache, **kwargs)[:, ids.shape[1]:]
+        with folded_gqa(model):
+            cache = prefill_shared(model, ids, mask, shared) if shared else None
+            new = model.generate(input_ids=ids, attention_mask=mask, past_key_values=cache, **kwargs)[:, ids.shape[1]:]
         for i, text in zip(idx, tok.batch_decode(new, skip_special_tokens=True)):
             out[i] = prefills[i] + text
         if journal is not None:
