@@ -33,18 +33,22 @@ def verdict(lo: float, hi: float) -> str:
     return "inconclusive"
 
 
+def as_predicted(r) -> bool:
+    """Whether a harmful-game row's win-win difference from SFT is where H2_PREDICTION puts it."""
+    if H2_PREDICTION[r.method] == "above 0":
+        return bool(r.minus_ref_lo > 0)
+    return bool(r.minus_ref_lo <= 0 <= r.minus_ref_hi)
+
+
 def h2_verdict(t: pd.DataFrame) -> str:
-    """H2 over the harmful-game table: confirmed when Cobb-Douglas and user-only raise the win-win share (intervals
-    above 0) and LLM-only's interval contains 0; refuted when Cobb-Douglas's interval is at or below 0."""
-    r = t.set_index("method")
+    """H2 over the harmful-game table: confirmed when every reward is as predicted (Cobb-Douglas and user-only above
+    0, LLM-only containing 0); refuted when Cobb-Douglas's interval is at or below 0."""
+    r = t.set_index("method", drop=False)
     if not set(H2_PREDICTION) <= set(r.index):
         return "inconclusive"
-    cd, user, llm = (r.loc[grpo_method(v)] for v in ("cobb_douglas", "user", "llm"))
-    if cd.minus_ref_hi <= 0:
+    if r.loc[grpo_method("cobb_douglas")].minus_ref_hi <= 0:
         return "refuted"
-    if cd.minus_ref_lo > 0 and user.minus_ref_lo > 0 and llm.minus_ref_lo <= 0 <= llm.minus_ref_hi:
-        return "confirmed"
-    return "inconclusive"
+    return "confirmed" if all(as_predicted(r.loc[m]) for m in H2_PREDICTION) else "inconclusive"
 
 
 def _fmt(r, name, digits=3):
@@ -92,18 +96,15 @@ def h1(g: pd.DataFrame, root: Path = FIGURES) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def h2(root: Path = FIGURES) -> pd.DataFrame:
-    """H2: win-win share on harmful requests per method, minus SFT, against its prediction."""
-    t = pd.read_csv(root / ARM_B / "sweep_harmful_game.csv")
+def h2(t: pd.DataFrame) -> pd.DataFrame:
+    """H2: win-win share on harmful requests per method (the harmful-game table), minus SFT, against its prediction."""
     rows = []
     for _, r in t.iterrows():
         row = {"method": r.method, "seeds": r.seeds, "prompts": r.prompts, "win-win": f"{r.win_win:.2f}",
                "no help": f"{r.no_help:.2f}", "unsafe": f"{r.unsafe:.2f}", "asks": f"{r.asks:.2f}"}
         if r.method in H2_PREDICTION:
-            want = H2_PREDICTION[r.method]
-            row["minus SFT"] = _fmt(r, "minus_ref")
-            row["predicted"] = want
-            row["as predicted"] = bool(r.minus_ref_lo > 0 if want == "above 0" else r.minus_ref_lo <= 0 <= r.minus_ref_hi)
+            row.update({"minus SFT": _fmt(r, "minus_ref"), "predicted": H2_PREDICTION[r.method],
+                        "as predicted": as_predicted(r)})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -169,7 +170,7 @@ def report(root: Path = FIGURES) -> str:
         parts.append("Arm A: no seed evaluated yet.\n")
     if (b / "sweep_harmful_game.csv").exists():
         harmful = pd.read_csv(b / "sweep_harmful_game.csv")
-        parts.append("### H2: the harmful game (arm B)\n\n" + markdown(h2(root).set_index("method")))
+        parts.append("### H2: the harmful game (arm B)\n\n" + markdown(h2(harmful).set_index("method")))
     else:
         parts.append("Arm B: no seed evaluated yet.\n")
     parts.append("### Verdicts\n\n" + "\n".join(f"- {s}" for s in in_words(g, h1_table, harmful)) + "\n")
