@@ -109,6 +109,24 @@ def h2(t: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def paid(root: Path = FIGURES, arm: str = ARM_A) -> pd.DataFrame:
+    """Per family: the mean welfare W the reward paid the SFT and GRPO replies of every committed seed, for asking and
+    for not asking, on clear benign and on vague requests (n replies in brackets): whether the reward can tell the
+    actions apart at all, which a null result needs before it means anything. Exploratory, not pre-registered."""
+    files = sorted((root / arm).glob("seed-*/per_item.csv.gz"))
+    if not files:
+        return pd.DataFrame()
+    d = pd.concat(pd.read_csv(f) for f in files)
+    d = d[(d.eval_set == "suite") & (d.method != "base") & ~d.harmful.astype(bool)]
+    d = d.assign(request=d.question_type.map({"DQ": "clear", "VQ": "vague"}),
+                 reply=d.asks.astype(bool).map({True: "asks", False: "does not ask"}))
+    t = d.groupby(["family", "request", "reply"]).welfare.agg(["mean", "size"])
+    cells = t.apply(lambda r: f"{r['mean']:.3f} ({int(r['size'])})", axis=1).unstack(["request", "reply"])
+    cells.columns = [f"{req}, {rep}" for req, rep in cells.columns]
+    order = [f"{req}, {rep}" for req in ("clear", "vague") for rep in ("does not ask", "asks")]
+    return cells.reindex(columns=order).astype(object).fillna("none").reset_index()
+
+
 def _seeds_note(seeds) -> str:
     """' (partial: n of 3 seeds)' while seeds are missing; seeds as the tables write them ("0,1")."""
     n = len(str(seeds).split(","))
@@ -162,10 +180,15 @@ def report(root: Path = FIGURES) -> str:
         h1_table = h1(g, root)
         parts.append("### H1: the ask gap, per family (arm A)\n\n" + markdown(h1_table.set_index("family")))
         auc = pd.read_csv(a / "sweep_type_auc.csv").pivot(index="family", columns="method", values="auc").round(3)
-        parts.append("### Decision-token AUC of P(\"VQ\") (secondary)\n\n" + markdown(auc))
+        parts.append("### Decision-token AUC of P(\"VQ\") (secondary; within each seed, then the mean over seeds)\n\n"
+                     + markdown(auc))
         agree = pd.read_csv(a / "sweep_stated_agreement.csv")
         parts.append("### Stated choice = reply's behaviour (secondary)\n\n"
                      + markdown(agree.pivot(index="family", columns="method", values="stated_matches").round(3)))
+        pay = paid(root)
+        if not pay.empty:
+            parts.append("### What the reward paid, SFT and GRPO replies (exploratory: mean W, replies in brackets)\n\n"
+                         + markdown(pay.set_index("family")))
     else:
         parts.append("Arm A: no seed evaluated yet.\n")
     if (b / "sweep_harmful_game.csv").exists():

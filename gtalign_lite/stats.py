@@ -275,15 +275,20 @@ def harmful_game(df: pd.DataFrame, reference="sft", n_resamples=2000, seed=0) ->
 
 def type_auc(df: pd.DataFrame) -> pd.DataFrame:
     """Per family and method: AUC of the model's P("VQ") at the decision token between vague and clear items
-    (0.5: the type is not told apart; 1: every vague item gets a higher P than every clear one)."""
+    (0.5: the type is not told apart; 1: every vague item gets a higher P than every clear one). Each seed is its own
+    model with its own scale of P, so the AUC is taken within a seed and averaged over seeds, never over pooled rows."""
     from sklearn.metrics import roc_auc_score
 
     rows = []
-    for (family, method), d in df.dropna(subset=["p_vq"]).groupby(["family", "method"], sort=True):
-        y = (d.question_type == "VQ").to_numpy()
-        auc = roc_auc_score(y, d.p_vq) if 0 < y.sum() < len(y) else float("nan")
-        rows.append({"family": family, "method": method, "n": len(d), "auc": auc})
-    return pd.DataFrame(rows)
+    d = df.dropna(subset=["p_vq"])
+    d = d if "seed" in d else d.assign(seed=0)
+    for (family, method, seed), x in d.groupby(["family", "method", "seed"], sort=True):
+        y = (x.question_type == "VQ").to_numpy()
+        auc = roc_auc_score(y, x.p_vq) if 0 < y.sum() < len(y) else float("nan")
+        rows.append({"family": family, "method": method, "n": len(x), "auc": auc})
+    per_seed = pd.DataFrame(rows, columns=["family", "method", "n", "auc"])
+    return per_seed.groupby(["family", "method"], sort=True).agg(
+        seeds=("auc", "size"), n=("n", "sum"), auc=("auc", "mean")).reset_index()
 
 
 def primary_tables(df: pd.DataFrame, folder) -> dict[str, pd.DataFrame]:

@@ -85,3 +85,20 @@ def test_the_report_says_each_verdict_in_words_and_marks_missing_seeds(tmp_path)
     text = prereg.report(tmp_path)
     assert "H2: confirmed:" in text                           # three seeds: no partial note
     assert "| grpo-llm | 0,1,2 | 20 |" in text and "contains 0 | True |" in text
+
+
+def test_paid_averages_the_welfare_of_sft_and_grpo_replies_by_request_and_reply(tmp_path):
+    """Hand-worked: the base model's, harmful and validation rows are left out; vague-and-asks is (0.8 + 0.6) / 2."""
+    base = {"family": "writing", "eval_set": "suite", "harmful": False}
+    seeds = {0: [("sft", "DQ", False, 0.7), ("grpo-cobb_douglas", "DQ", True, 0.4), ("base", "VQ", False, 0.0)],
+             1: [("sft", "VQ", True, 0.8), ("grpo-cobb_douglas", "VQ", True, 0.6)]}
+    for seed, replies in seeds.items():
+        d = tmp_path / prereg.ARM_A / f"seed-{seed}"
+        d.mkdir(parents=True)
+        rows = [{**base, "method": m, "question_type": t, "asks": a, "welfare": w} for m, t, a, w in replies]
+        rows += [{**base, "method": "sft", "question_type": "DQ", "asks": True, "welfare": 0.1, "harmful": True},
+                 {**base, "method": "sft", "question_type": "VQ", "asks": False, "welfare": 0.9, "eval_set": "val"}]
+        pd.DataFrame(rows).to_csv(d / "per_item.csv.gz", index=False)
+    row = prereg.paid(tmp_path).set_index("family").loc["writing"]
+    assert row.to_dict() == {"clear, does not ask": "0.700 (1)", "clear, asks": "0.400 (1)",
+                             "vague, does not ask": "none", "vague, asks": "0.700 (2)"}

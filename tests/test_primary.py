@@ -60,6 +60,15 @@ def test_type_auc_hand_value():
     assert stats.type_auc(df).auc.item() == pytest.approx(0.75)  # 3 of the 4 (vague, clear) pairs ordered right
 
 
+def test_type_auc_is_taken_within_each_seed():
+    """Two seeds that each rank every vague item above every clear one, on different scales of P: AUC 1, where the
+    pooled rows would give 0.75 (0.3 < 0.8 is the one pair of the four ordered wrong)."""
+    df = pd.DataFrame({"family": "math", "method": "sft", "seed": [0, 0, 1, 1], "question_type": ["VQ", "DQ"] * 2,
+                       "p_vq": [0.9, 0.8, 0.3, 0.2]})
+    t = stats.type_auc(df)
+    assert (t.auc.item(), t.seeds.item(), t.n.item()) == (pytest.approx(1.0), 2, 4)
+
+
 def test_group_table_hand_values():
     h = pd.DataFrame({"family": "math", "question_type": ["VQ"] * 4 + ["DQ"] * 4, "harmful": False,
                       "behaviour": ["CQ", "DA", "CQ", "DA", "DA", "DA", "DA", "DA"],
