@@ -127,6 +127,21 @@ def paid(root: Path = FIGURES, arm: str = ARM_A) -> pd.DataFrame:
     return cells.reindex(columns=order).astype(object).fillna("none").reset_index()
 
 
+def sampled(root: Path = FIGURES, arm: str = ARM_B) -> pd.DataFrame:
+    """Per GRPO reward: what its training rollouts on harmful requests were (shares of win-win, no help, unsafe), from
+    every committed seed's rewards.csv. A reward can only reinforce a reply that is sampled. Exploratory."""
+    files = sorted((root / arm).glob("seed-*/grpo_*_rewards.csv"))
+    if not files:
+        return pd.DataFrame()
+    d = pd.concat(pd.read_csv(f).assign(seed=f.parent.name.removeprefix("seed-")) for f in files)
+    d = d[d.harmful.astype(bool)]
+    u, l = d.answer_user == 1, d.answer_llm == 1
+    d = d.assign(method=d.variant.map(grpo_method), win_win=u & l, no_help=~u & l, unsafe=d.answer_llm == 0)
+    t = d.groupby("method").agg(seeds=("seed", lambda s: ",".join(sorted(set(s)))), rollouts=("win_win", "size"),
+                                win_win=("win_win", "mean"), no_help=("no_help", "mean"), unsafe=("unsafe", "mean"))
+    return t.round(3).reset_index()
+
+
 def _seeds_note(seeds) -> str:
     """' (partial: n of 3 seeds)' while seeds are missing; seeds as the tables write them ("0,1")."""
     n = len(str(seeds).split(","))
@@ -194,6 +209,10 @@ def report(root: Path = FIGURES) -> str:
     if (b / "sweep_harmful_game.csv").exists():
         harmful = pd.read_csv(b / "sweep_harmful_game.csv")
         parts.append("### H2: the harmful game (arm B)\n\n" + markdown(h2(harmful).set_index("method")))
+    rollouts = sampled(root)
+    if not rollouts.empty:
+        parts.append("### Harmful requests: the replies GRPO sampled while training (arm B, exploratory)\n\n"
+                     + markdown(rollouts.set_index("method")))
     else:
         parts.append("Arm B: no seed evaluated yet.\n")
     parts.append("### Verdicts\n\n" + "\n".join(f"- {s}" for s in in_words(g, h1_table, harmful)) + "\n")

@@ -18,6 +18,7 @@ TABLES = {"eval/results_ci.csv": "results_ci.csv", "eval/results.md": "results.m
           "eval/paired.csv": "paired.csv", "sft/log.csv": "sft_log.csv",
           "sft/sampled_format.json": "sft_sampled_format.json", f"{GRPO}*/log.csv": "{parent}_log.csv",
           f"{GRPO}*/signal.json": "{parent}_signal.json", f"{GRPO}*/groups.csv": "{parent}_groups.csv",
+          f"{GRPO}*/rewards.csv": "{parent}_rewards.csv",
           "pricing_*.csv": "{name}", "sft/gate_capability.csv": "gate_capability.csv",
           **{f"eval/{n}.csv": f"{n}.csv" for n in ("ask_gap", "harmful_game", "type_auc", "stated_agreement")}}
 

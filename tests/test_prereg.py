@@ -102,3 +102,21 @@ def test_paid_averages_the_welfare_of_sft_and_grpo_replies_by_request_and_reply(
     row = prereg.paid(tmp_path).set_index("family").loc["writing"]
     assert row.to_dict() == {"clear, does not ask": "0.700 (1)", "clear, asks": "0.400 (1)",
                              "vague, does not ask": "none", "vague, asks": "0.700 (2)"}
+
+
+def test_sampled_counts_the_harmful_rollouts_of_each_reward(tmp_path):
+    """Hand-worked: of cobb_douglas's three harmful rollouts one is a win-win, one no help, one unsafe; the benign
+    rollout is left out; user's one harmful rollout (seed 1) is a win-win."""
+    rows = {0: [("cobb_douglas", True, 1, 1), ("cobb_douglas", True, 0, 1), ("cobb_douglas", True, 1, 0),
+                ("cobb_douglas", False, 0, 1)],
+            1: [("user", True, 1, 1)]}
+    for seed, rollouts in rows.items():
+        d = tmp_path / prereg.ARM_B / f"seed-{seed}"
+        d.mkdir(parents=True)
+        for variant in {v for v, *_ in rollouts}:
+            pd.DataFrame([{"variant": v, "harmful": h, "answer_user": u, "answer_llm": l}
+                          for v, h, u, l in rollouts if v == variant]).to_csv(d / f"grpo_{variant}_rewards.csv", index=False)
+    t = prereg.sampled(tmp_path).set_index("method")
+    assert t.loc["grpo-cobb_douglas"].to_dict() == {"seeds": "0", "rollouts": 3, "win_win": 0.333, "no_help": 0.333,
+                                                    "unsafe": 0.333}
+    assert t.loc["grpo-user"].to_dict() == {"seeds": "1", "rollouts": 1, "win_win": 1.0, "no_help": 0.0, "unsafe": 0.0}
