@@ -14,7 +14,7 @@ from .config import PARAMS_DIR
 from .evaluate import CAPABILITY_GATE, markdown
 from .probe import PROBE_GATE
 from .runs import grpo_method
-from .stats import fmt_interval
+from .stats import fmt_interval, harm_outcomes
 
 FIGURES = PARAMS_DIR.parent / "figures"
 ARM_A, ARM_B = "prereg", "prereg-harmful+families=['safety'],grpo_steps=20"  # the runner names a sweep by its overrides
@@ -134,9 +134,8 @@ def sampled(root: Path = FIGURES, arm: str = ARM_B) -> pd.DataFrame:
     if not files:
         return pd.DataFrame()
     d = pd.concat(pd.read_csv(f).assign(seed=f.parent.name.removeprefix("seed-")) for f in files)
-    d = d[d.harmful.astype(bool)]
-    u, l = d.answer_user == 1, d.answer_llm == 1
-    d = d.assign(method=d.variant.map(grpo_method), win_win=u & l, no_help=~u & l, unsafe=d.answer_llm == 0)
+    d = harm_outcomes(d[d.harmful.astype(bool)])
+    d = d.assign(method=d.variant.map(grpo_method))
     t = d.groupby("method").agg(seeds=("seed", lambda s: ",".join(sorted(set(s)))), rollouts=("win_win", "size"),
                                 win_win=("win_win", "mean"), no_help=("no_help", "mean"), unsafe=("unsafe", "mean"))
     return t.round(3).reset_index()
@@ -209,11 +208,11 @@ def report(root: Path = FIGURES) -> str:
     if (b / "sweep_harmful_game.csv").exists():
         harmful = pd.read_csv(b / "sweep_harmful_game.csv")
         parts.append("### H2: the harmful game (arm B)\n\n" + markdown(h2(harmful).set_index("method")))
+    else:
+        parts.append("Arm B: no seed has finished all three rewards yet.\n")
     rollouts = sampled(root)
     if not rollouts.empty:
         parts.append("### Harmful requests: the replies GRPO sampled while training (arm B, exploratory)\n\n"
                      + markdown(rollouts.set_index("method")))
-    else:
-        parts.append("Arm B: no seed evaluated yet.\n")
     parts.append("### Verdicts\n\n" + "\n".join(f"- {s}" for s in in_words(g, h1_table, harmful)) + "\n")
     return "\n".join(parts)

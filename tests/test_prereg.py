@@ -77,7 +77,7 @@ def test_the_report_says_each_verdict_in_words_and_marks_missing_seeds(tmp_path)
     text = prereg.report(tmp_path)
     assert "H1, writing: refuted (partial: 2 of 3 seeds)" in text
     assert "H1, math: not testable" in text and "capability gate" in text
-    assert "H2: not yet measured." in text and "Arm B: no seed evaluated yet." in text
+    assert "H2: not yet measured." in text and "Arm B: no seed has finished all three rewards yet." in text
     assert "H3 (Cobb-Douglas vs linear): not identifiable" in text
     b = tmp_path / prereg.ARM_B
     b.mkdir()
@@ -85,6 +85,7 @@ def test_the_report_says_each_verdict_in_words_and_marks_missing_seeds(tmp_path)
     text = prereg.report(tmp_path)
     assert "H2: confirmed:" in text                           # three seeds: no partial note
     assert "| grpo-llm | 0,1,2 | 20 |" in text and "contains 0 | True |" in text
+    assert "Arm B: no seed has finished all three rewards yet." not in text  # its H2 table is there
 
 
 def test_paid_averages_the_welfare_of_sft_and_grpo_replies_by_request_and_reply(tmp_path):
