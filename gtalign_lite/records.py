@@ -79,7 +79,7 @@ def keep_seed(here: Path, kept: Path, finished: bool) -> None:
     for src in sources:
         dst = kept / ("per_item.csv.gz" if finished else f"eval/methods/{src.name}.gz")
         dst.parent.mkdir(parents=True, exist_ok=True)
-        with open(src, "rb") as f, gzip.open(dst, "wb") as g:
+        with open(src, "rb") as f, gzip.GzipFile(dst, "wb", mtime=0) as g:  # no time stamp: same table, same bytes
             shutil.copyfileobj(f, g)
     for meta in [] if finished else sorted((here / "eval" / "methods").glob("*.json")):
         shutil.copy2(meta, kept / "eval" / "methods" / meta.name)

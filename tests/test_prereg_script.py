@@ -1,4 +1,5 @@
-"""scripts/prereg.sh with a stand-in for the runner: arms in order per seed, seeds two at a time, failures reported."""
+"""scripts/prereg.sh with a stand-in for the runner: arm B of a seed starts once arm A's SFT is done and runs beside the
+rest of arm A, two arms at a time, no arm B after an arm A that stopped before its SFT, failures reported."""
 import os
 import stat
 import subprocess
@@ -7,19 +8,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 FAKE_RUNNER = """#!/usr/bin/env bash
-# stands in for `python -m gtalign_lite.runner`: logs its call; seed 1's arm A fails; arm A leaves data and SFT
+# stands in for `python -m gtalign_lite.runner`: logs its start and end; seed 1's arm A fails at once; arm A writes
+# its data and SFT after 1 s, then trains for 2 s more; arm B takes 1 s
 seed=$(echo "$@" | grep -o 'seed=[0-9]' | tail -1 | cut -d= -f2)
-echo "$(date +%s.%N) $seed $OMP_NUM_THREADS $*" >> calls.txt
+echo "start $(date +%s.%N) $seed $OMP_NUM_THREADS $*" >> calls.txt
 sleep 1
 [ "$seed" = 1 ] && exit 3
-case "$*" in *prereg-harmful*) exit 0;; esac
+case "$*" in *prereg-harmful*) echo "end $(date +%s.%N) $seed b" >> calls.txt; exit 0;; esac
 mkdir -p runs/prereg/seed-$seed/data runs/prereg/seed-$seed/sft runs/prereg/seed-$seed/done
 echo "sft of seed $seed" > runs/prereg/seed-$seed/sft/adapter
 touch runs/prereg/seed-$seed/done/01_data.json runs/prereg/seed-$seed/done/03_sft.json
+echo "sft $(date +%s.%N) $seed a" >> calls.txt
+sleep 2
+echo "end $(date +%s.%N) $seed a" >> calls.txt
 """
 
 
-def test_each_seed_runs_arm_a_then_arm_b_from_its_own_sft_two_seeds_at_a_time(tmp_path):
+def test_arm_b_starts_after_its_seeds_sft_beside_arm_a_two_arms_at_a_time(tmp_path):
     fake = tmp_path / "runner"
     fake.write_text(FAKE_RUNNER)
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
@@ -28,17 +33,25 @@ def test_each_seed_runs_arm_a_then_arm_b_from_its_own_sft_two_seeds_at_a_time(tm
     env.pop("OMP_NUM_THREADS", None)
     done = subprocess.run(["bash", str(ROOT / "scripts" / "prereg.sh")], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=120)
-    assert done.returncode == 1 and "a seed failed" in done.stdout  # seed 1's arm A failed
-    calls = [line.split(maxsplit=3) for line in (tmp_path / "calls.txt").read_text().splitlines()]
-    by_seed = {s: [c[3] for c in calls if c[1] == s] for s in "012"}
-    assert all(c[2] == "1" for c in calls)  # one torch thread per job
+    assert done.returncode == 1 and "an arm failed" in done.stdout  # seed 1's arm A failed
+    assert "seed 1: arm A stopped before its SFT model was done, so arm B does not start" in done.stdout
+    events = [line.split(maxsplit=4) for line in (tmp_path / "calls.txt").read_text().splitlines()]
+    starts = [(float(e[1]), e[2], e[4]) for e in events if e[0] == "start"]
+    assert all(e[3] == "1" for e in events if e[0] == "start")  # one torch thread per arm
+    arm = lambda args: "b" if "prereg-harmful" in args else "a"
+    when = {(kind, seed, arm(rest) if kind == "start" else rest): float(t) for kind, t, seed, *_, rest in events}
+    assert sorted((s, arm(args)) for _, s, args in starts) == [("0", "a"), ("0", "b"), ("1", "a"), ("2", "a"), ("2", "b")]
     for seed in "02":
-        arm_a, arm_b = by_seed[seed]
-        assert "--run-dir runs/prereg --sweep" in arm_a and f"seed={seed}" in arm_a
-        assert "-p families [safety] -p grpo_steps 20" in arm_b and "reward_variant=cobb_douglas,llm,user" in arm_b
+        a_args = next(args for _, s, args in starts if s == seed and arm(args) == "a")
+        b_args = next(args for _, s, args in starts if s == seed and arm(args) == "b")
+        assert "--run-dir runs/prereg --sweep" in a_args and f"seed={seed}" in a_args
+        assert "-p families [safety] -p grpo_steps 20" in b_args and "reward_variant=cobb_douglas,llm,user" in b_args
         b = tmp_path / "runs" / "prereg-harmful+families=['safety'],grpo_steps=20" / f"seed-{seed}"
         assert (b / "sft" / "adapter").read_text() == f"sft of seed {seed}\n"  # arm B starts from arm A's SFT
         assert (b / "done" / "03_sft.json").exists()
-    assert len(by_seed["1"]) == 1  # no arm B after a failed arm A
-    starts = {c[1]: float(c[0]) for c in reversed(calls)}  # each seed's first call
-    assert abs(starts["0"] - starts["1"]) < 1.0 < starts["2"] - starts["0"]  # 0 and 1 together; 2 waits for a slot
+        assert when[("sft", seed, "a")] <= when[("start", seed, "b")] < when[("end", seed, "a")]  # beside arm A's rest
+    # never more than two arms at once: at each start, count the arms started before it and not yet ended
+    ends = sorted(float(e[1]) for e in events if e[0] == "end") + [float(e[1]) + 1 for e in events
+                                                                    if e[0] == "start" and e[2] == "1"]
+    for t, _, _ in starts:
+        assert sum(s <= t for s, _, _ in starts) - sum(e <= t for e in ends) <= 2

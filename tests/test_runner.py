@@ -288,6 +288,7 @@ def test_a_sweeps_time_is_summed_over_its_sittings(tmp_path):
 def test_a_seed_stopped_midway_keeps_its_evaluated_variants_and_trains_only_the_rest(monkeypatch, tmp_path):
     import json
     import shutil
+    import time
 
     from gtalign_lite import evaluate as ev
 
@@ -311,6 +312,10 @@ def test_a_seed_stopped_midway_keeps_its_evaluated_variants_and_trains_only_the_
         (here / "eval" / "methods" / f"{m}-suite.json").write_text(json.dumps({**key, "adapter_mtime": 1.5}))
     records.keep_seed(here, kept, finished=False)
     assert (kept / "eval" / "methods" / "grpo-linear-suite.csv.gz").exists() and not (kept / "per_item.csv.gz").exists()
+    first = (kept / "eval" / "methods" / "grpo-linear-suite.csv.gz").read_bytes()
+    time.sleep(1.1)  # gzip stamps whole seconds
+    records.keep_seed(here, kept, finished=False)  # kept again by a later sitting: a commit shows no change
+    assert (kept / "eval" / "methods" / "grpo-linear-suite.csv.gz").read_bytes() == first
 
     shutil.rmtree(tmp_path / "runs")  # the next session: a fresh checkout with the record committed
     calls = []
