@@ -351,6 +351,17 @@ def cohen_kappa(a, b) -> float:
 
 # ---- a sweep's pooled tables (notebook 05, every seed's per-item rows) -------------------------------------------
 
+def complete_seeds(everything: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The rows of the seeds evaluated with every method of the sweep, and {seed: methods it still lacks} for the rest:
+    pooled and paired tables need the same methods in every seed, and seeds run side by side finish at different times."""
+    methods = set(everything["method"])
+    missing = {s: sorted(methods - set(m)) for s, m in everything.groupby("seed")["method"] if set(m) != methods}
+    if len(missing) == everything["seed"].nunique():
+        raise ValueError(f"no seed has every method of the sweep ({sorted(methods)}; lacking: {missing}): evaluate the "
+                         "same methods in every seed")
+    return everything[~everything["seed"].isin(list(missing))], missing
+
+
 def sweep_tables(everything: pd.DataFrame, folder, focus: str = grpo_method("cobb_douglas")) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Pool every seed's per-item rows of a sweep and write its tables into `folder`: aggregate.csv (pooled, intervals
     resampled within seeds), aggregate_per_seed.csv, paired.csv (focus minus each method), pareto_vs.csv (the paper's

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gtalign_lite.stats import bootstrap_ci, check_complete, comparisons, paired_test, results_table
+from gtalign_lite.pareto import pareto_against
+from gtalign_lite.stats import bootstrap_ci, check_complete, comparisons, complete_seeds, paired_test, results_table
 
 NAN = float("nan")
 COLS = ["question_type", "gold_action", "chosen_action", "harmful", "format_ok", "judge_failed",
@@ -163,3 +164,21 @@ def test_check_complete():
     broken.loc[0, "W_lo"] = 0.99
     with pytest.raises(AssertionError, match="W = "):
         check_complete(broken, ["base", "sft"], [0, 1])
+
+
+def test_complete_seeds_leaves_out_a_seed_still_training_a_reward():
+    # two seeds run side by side: seed 0 has finished its user-only run, seed 1 has not yet
+    methods = {0: ["base", "sft", "grpo-cobb_douglas", "grpo-llm", "grpo-user"],
+               1: ["base", "sft", "grpo-cobb_douglas", "grpo-llm"]}
+    ids = {s: [f"seed{s}-q{k}" for k in range(3)] for s in methods}  # suite items are drawn per seed
+    d = pd.concat([items(m, [0.2, 0.6, 0.9], seed=s, ids=ids[s]) for s, ms in methods.items() for m in ms])
+    with pytest.raises(ValueError, match="not scored on the same items"):
+        pareto_against(d, "grpo-cobb_douglas")  # what pooling both seeds did
+    kept, waiting = complete_seeds(d)
+    assert waiting == {1: ["grpo-user"]}
+    assert set(kept.seed) == {0} and len(kept) == 5 * 3
+    assert set(pareto_against(kept, "grpo-cobb_douglas").opponent) == {"base", "sft", "grpo-llm", "grpo-user"}
+    both = pd.concat([d, items("grpo-user", [0.2, 0.6, 0.9], seed=1, ids=ids[1])])
+    assert complete_seeds(both)[1] == {} and len(complete_seeds(both)[0]) == len(both)
+    with pytest.raises(ValueError, match="no seed has every method"):
+        complete_seeds(pd.concat([items("sft", [0.5], seed=0), items("grpo-llm", [0.5], seed=1)]))
