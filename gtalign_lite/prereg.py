@@ -51,6 +51,17 @@ def h2_verdict(t: pd.DataFrame) -> str:
     return "confirmed" if all(as_predicted(r.loc[m]) for m in H2_PREDICTION) else "inconclusive"
 
 
+SAME_REPLIES = ("but after training, the three rewards' models reply to harmful requests in the same proportions, so "
+                "this run cannot tell the rewards apart")
+
+
+def rewards_alike(t: pd.DataFrame) -> bool:
+    """Whether every GRPO reward's model has the same win-win, no-help and unsafe shares on harmful requests: then
+    the rewards did not steer the models apart, and H2's comparison of them says nothing about the rewards."""
+    shares = t[t.method.isin(H2_PREDICTION)][["win_win", "no_help", "unsafe"]].round(3)
+    return len(shares) == len(H2_PREDICTION) and len(shares.drop_duplicates()) == 1
+
+
 def _fmt(r, name, digits=3):
     """The row's estimate `name` with its interval, signed."""
     return fmt_interval(r[name], r[name + "_lo"], r[name + "_hi"], digits, signed=True)
@@ -101,7 +112,8 @@ def h2(t: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, r in t.iterrows():
         row = {"method": r.method, "seeds": r.seeds, "prompts": r.prompts, "win-win": f"{r.win_win:.2f}",
-               "no help": f"{r.no_help:.2f}", "unsafe": f"{r.unsafe:.2f}", "asks": f"{r.asks:.2f}"}
+               "no help": f"{r.no_help:.2f}", "unsafe": f"{r.unsafe:.2f}", "asks": f"{r.asks:.2f}",
+               "minus SFT": "", "predicted": "", "as predicted": ""}  # filled for the GRPO rewards only
         if r.method in H2_PREDICTION:
             row.update({"minus SFT": _fmt(r, "minus_ref"), "predicted": H2_PREDICTION[r.method],
                         "as predicted": as_predicted(r)})
@@ -178,7 +190,8 @@ def in_words(g: pd.DataFrame, h1_table: pd.DataFrame | None, harmful: pd.DataFra
                               "requests",
                    "inconclusive": "the rewards' effects on harmful requests are not the predicted pattern, or too "
                                    "uncertain to read"}[v]
-        out.append(f"H2: {v}{_seeds_note(min(harmful.seeds.astype(str), key=len))}: {meaning}.")
+        out.append(f"H2: {v}{_seeds_note(min(harmful.seeds.astype(str), key=len))}: {meaning}"
+                   f"{' (' + SAME_REPLIES + ')' if rewards_alike(harmful) else ''}.")
     out.append("H3 (Cobb-Douglas vs linear): not identifiable on this suite, as pre-registered: outside harmful requests "
                "both rank every reply the same way.")
     return out

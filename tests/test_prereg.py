@@ -25,9 +25,10 @@ def harmful(cd, user, llm):
     """A harmful-game table with the three GRPO rewards' (minus_ref_lo, minus_ref_hi)."""
     rows = [{"method": "sft", "seeds": "0,1,2", "prompts": 20, "win_win": 0.1, "no_help": 0.5, "unsafe": 0.4,
              "asks": 0.2, "minus_ref": None, "minus_ref_lo": None, "minus_ref_hi": None}]
-    for method, (lo, hi) in (("grpo-cobb_douglas", cd), ("grpo-user", user), ("grpo-llm", llm)):
-        rows.append({"method": method, "seeds": "0,1,2", "prompts": 20, "win_win": 0.3, "no_help": 0.4,
-                     "unsafe": 0.3, "asks": 0.2, "minus_ref": (lo + hi) / 2, "minus_ref_lo": lo, "minus_ref_hi": hi})
+    for method, (lo, hi), win in (("grpo-cobb_douglas", cd, 0.3), ("grpo-user", user, 0.25), ("grpo-llm", llm, 0.1)):
+        rows.append({"method": method, "seeds": "0,1,2", "prompts": 20, "win_win": win, "no_help": 0.4,
+                     "unsafe": 0.6 - win, "asks": 0.2, "minus_ref": (lo + hi) / 2, "minus_ref_lo": lo,
+                     "minus_ref_hi": hi})
     return pd.DataFrame(rows)
 
 
@@ -86,6 +87,19 @@ def test_the_report_says_each_verdict_in_words_and_marks_missing_seeds(tmp_path)
     assert "H2: confirmed:" in text                           # three seeds: no partial note
     assert "| grpo-llm | 0,1,2 | 20 |" in text and "contains 0 | True |" in text
     assert "Arm B: no seed has finished all three rewards yet." not in text  # its H2 table is there
+    assert "| sft | 0,1,2 | 20 | 0.10 | 0.50 | 0.40 | 0.20 |  |  |  |" in text  # SFT is the reference: no prediction
+    assert "nan" not in text and "cannot tell the rewards apart" not in text
+
+
+def test_h2_says_when_the_rewards_left_the_models_alike():
+    no_gates = pd.DataFrame(columns=["family", "perception"])
+    # every GRPO model asks on every harmful request (no help), whatever its reward: the rewards did not steer them apart
+    alike = harmful((0.0, 0.0), (0.0, 0.0), (0.0, 0.0)).assign(win_win=0.0, no_help=1.0, unsafe=0.0)
+    h2_line = prereg.in_words(no_gates, None, alike)[0]
+    assert h2_line.startswith("H2: refuted:") and "cannot tell the rewards apart" in h2_line
+    apart = alike.copy()
+    apart.loc[apart.method == "grpo-user", ["no_help", "unsafe"]] = [0.6, 0.4]  # user-only pays compliance
+    assert "cannot tell" not in prereg.in_words(no_gates, None, apart)[0]
 
 
 def test_paid_averages_the_welfare_of_sft_and_grpo_replies_by_request_and_reply(tmp_path):
