@@ -95,7 +95,8 @@ def restore_seed(here: Path, kept: Path, stages: dict[str, dict]) -> bool:
     import gzip
 
     here, record = Path(here), Run(kept)
-    if (here / "done").exists() or not (kept / "done").exists():  # begun in this checkout already, or no record
+    begun = [m for m in (here / "done").glob("*") if m.suffix in (".json", ".running")]  # times.csv: a restore's
+    if begun or not (kept / "done").exists():  # a stage begun in this checkout already, or no record
         return False
     same = {stage for stage, params in stages.items() if record.is_done(stage, params)}
     if (kept / "per_item.csv.gz").exists() and same == set(stages):

@@ -13,12 +13,16 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 
 arm_a() { $PY -m gtalign_lite.runner --profile cpu --run-dir $A --sweep seed=$1; }
 
+kept() { [ -e "figures/${B#runs/}/seed-$1/per_item.csv.gz" ]; }  # arm B's committed record of a finished seed
+
 arm_b() {
   local seed=$1
-  mkdir -p "$B/seed-$seed/done"
-  for part in data sft done/01_data.json done/03_sft.json; do  # the same data and SFT stage: 01 and 03 read neither key
-    [ -e "$B/seed-$seed/$part" ] || cp -a "$A/seed-$seed/$part" "$B/seed-$seed/$part"
-  done
+  if ! kept "$seed"; then  # else the runner restores the record, which copied markers would stop
+    mkdir -p "$B/seed-$seed/done"
+    for part in data sft done/01_data.json done/03_sft.json; do  # the same data and SFT: 01 and 03 read neither key
+      [ -e "$B/seed-$seed/$part" ] || cp -a "$A/seed-$seed/$part" "$B/seed-$seed/$part"
+    done
+  fi
   $PY -m gtalign_lite.runner --profile cpu --run-dir runs/prereg-harmful -p families '[safety]' -p grpo_steps 20 \
       --sweep reward_variant=cobb_douglas,llm,user seed=$seed
 }
@@ -33,9 +37,9 @@ while [ ${#queue[@]} -gt 0 ]; do
   if [ "$(jobs -rp | wc -l)" -ge "${JOBS:-2}" ]; then sleep 2; continue; fi
   picked=
   for i in "${!queue[@]}"; do  # the first arm that can start: arm A always, arm B once its seed's SFT is done
-    read -r arm seed <<< "${queue[$i]}"
+    read -r arm seed <<< "${queue[$i]}"  # (or at once where its record is committed: a fresh checkout restores it)
     sft="$A/seed-$seed/done/03_sft.json"
-    if [ "$arm" = a ] || [ -e "$sft" ]; then picked=$i; break; fi
+    if [ "$arm" = a ] || [ -e "$sft" ] || kept "$seed"; then picked=$i; break; fi
     if ! jobs -rp | grep -qx "${arm_a_pid[$seed]:-none}" && [ ! -e "$sft" ]; then
       say "seed $seed: arm A stopped before its SFT model was done, so arm B does not start"
       failed=1; unset "queue[$i]"

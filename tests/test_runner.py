@@ -223,6 +223,9 @@ def test_a_seed_an_earlier_session_committed_is_pooled_not_run_again(monkeypatch
     assert (root / "seed-0" / "eval" / "per_item.csv").read_text() == rows  # for 05 to pool
     t = runs.stage_times(root)
     assert len(t) == 6 and t.seconds.sum() == sum(range(100, 106))  # the earlier session's time still counts
+    calls.clear()  # a second sitting on the same checkout: seed 0 is still the restored record, not a new run
+    runner.sweep("smoke", runner.parse_grid(["reward_variant=cobb_douglas,linear", "seed=0"]), root)
+    assert calls == [] and (root / "seed-0" / "eval" / "per_item.csv").read_text() == rows
     # a committed seed trained with other parameters is not reused: it runs again
     kept = tmp_path / "figures" / "cpu-sweep" / "seed-0" / "done" / "04_grpo_welfare-linear.json"
     kept.write_text(json.dumps({**json.loads(kept.read_text()), "grpo_lr": 1e-9}))
