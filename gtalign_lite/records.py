@@ -95,7 +95,7 @@ def restore_seed(here: Path, kept: Path, stages: dict[str, dict]) -> bool:
     import gzip
 
     here, record = Path(here), Run(kept)
-    begun = [m for m in (here / "done").glob("*") if m.suffix in (".json", ".running")]  # times.csv: a restore's
+    begun = [m for m in (here / "done").glob("*") if m.suffix in (".json", ".running")]  # a restore leaves times.csv
     if begun or not (kept / "done").exists():  # a stage begun in this checkout already, or no record
         return False
     same = {stage for stage, params in stages.items() if record.is_done(stage, params)}

@@ -13,11 +13,11 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 
 arm_a() { $PY -m gtalign_lite.runner --profile cpu --run-dir $A --sweep seed=$1; }
 
-kept() { [ -e "figures/${B#runs/}/seed-$1/per_item.csv.gz" ]; }  # arm B's committed record of a finished seed
+kept() { [ -d "figures/${B#runs/}/seed-$1/done" ]; }  # arm B's committed record: all rewards or those evaluated
 
 arm_b() {
   local seed=$1
-  if ! kept "$seed"; then  # else the runner restores the record, which copied markers would stop
+  if ! kept "$seed"; then  # else the runner restores the record (copied markers would stop it) and trains the rest
     mkdir -p "$B/seed-$seed/done"
     for part in data sft done/01_data.json done/03_sft.json; do  # the same data and SFT: 01 and 03 read neither key
       [ -e "$B/seed-$seed/$part" ] || cp -a "$A/seed-$seed/$part" "$B/seed-$seed/$part"

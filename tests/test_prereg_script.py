@@ -1,6 +1,6 @@
 """scripts/prereg.sh with a stand-in for the runner: arm B of a seed starts once arm A's SFT is done and runs beside the
 rest of arm A, two arms at a time, no arm B after an arm A that stopped before its SFT, failures reported; on a fresh
-checkout a seed whose records are committed runs both arms' runners (which restore them) without training."""
+checkout a seed whose records are committed (arm B's in part) runs both arms' runners at once, which restore them."""
 import os
 import stat
 import subprocess
@@ -32,9 +32,10 @@ def test_arm_b_starts_after_its_seeds_sft_beside_arm_a_two_arms_at_a_time(tmp_pa
     fake.write_text(FAKE_RUNNER)
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     (tmp_path / "runs").mkdir()
-    for arm in ("prereg", "prereg-harmful+families=['safety'],grpo_steps=20"):  # seed 3 finished in an earlier sitting
-        (tmp_path / "figures" / arm / "seed-3").mkdir(parents=True)
-        (tmp_path / "figures" / arm / "seed-3" / "per_item.csv.gz").write_bytes(b"")
+    # seed 3 ran in an earlier sitting: arm A finished, arm B evaluated some of its rewards (a record with no rows yet)
+    (tmp_path / "figures" / "prereg" / "seed-3" / "done").mkdir(parents=True)
+    (tmp_path / "figures" / "prereg" / "seed-3" / "per_item.csv.gz").write_bytes(b"")
+    (tmp_path / "figures" / "prereg-harmful+families=['safety'],grpo_steps=20" / "seed-3" / "done").mkdir(parents=True)
     env = {**os.environ, "PY": str(fake), "SEEDS": "0 1 2 3"}
     env.pop("OMP_NUM_THREADS", None)
     done = subprocess.run(["bash", str(ROOT / "scripts" / "prereg.sh")], cwd=tmp_path, env=env, capture_output=True,
