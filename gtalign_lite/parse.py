@@ -190,7 +190,8 @@ def _strict_layout(text: str) -> str | None:
 
 
 def parse_completion(text) -> Completion:
-    """Parse any string; never raises. format_ok needs four blocks, in order, nothing else, and a valid payoff."""
+    """Parse any string; never raises. format_ok needs four blocks, in order, nothing else, non-empty thinking and
+    analysis, and a valid payoff (six keys, none written twice)."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
     c = Completion(text=text)
@@ -217,5 +218,7 @@ def parse_completion(text) -> Completion:
     layout = _strict_layout(text)
     if layout:
         c.errors.append(layout)
-    c.format_ok = layout is None and c.payoff is not None
+    empty = [b for b in ("thinking", "analyze") if getattr(c, b) is not None and not getattr(c, b).strip()]
+    c.errors += [f"empty <{b}> block" for b in empty]
+    c.format_ok = layout is None and c.payoff is not None and not empty
     return c

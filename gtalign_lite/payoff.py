@@ -49,6 +49,22 @@ def _exact_keys(data: dict, expected, where: str, what: str) -> None:
         raise PayoffError(f"{where}: extra {what} {', '.join(extra)[:200]}")
 
 
+def _unique(pairs: list) -> dict:
+    """A JSON object's pairs as a dict, refusing a key written twice (json.loads would keep the last silently)."""
+    keys = [k for k, _ in pairs]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise PayoffError(f"payoff: key written twice: {', '.join(map(str, repeated))[:200]}")
+    return dict(pairs)
+
+
+def _no_repeated_keys(tree: ast.AST) -> None:
+    """Raise PayoffError if any dict literal in the tree writes a key twice."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            _unique([(ast.literal_eval(k) if k is not None else None, None) for k in node.keys])
+
+
 @dataclass(frozen=True)
 class PayoffMatrix:
     """Six cells keyed DQ_AQ … VQ_DA; each cell is (LLM, user), higher is better."""
@@ -81,10 +97,14 @@ class PayoffMatrix:
         if len(text) > MAX_PAYOFF_CHARS:
             raise PayoffError(f"payoff: {len(text)} characters, more than {MAX_PAYOFF_CHARS}")
         try:
-            data = json.loads(text)  # NaN/Infinity parse as floats here and are rejected by key below
+            data = json.loads(text, object_pairs_hook=_unique)  # NaN/Infinity parse as floats, rejected by key below
+        except PayoffError:
+            raise
         except (ValueError, RecursionError):
+            literal = text.translate(_QUOTES)
             try:
-                data = ast.literal_eval(text.translate(_QUOTES))
+                data = ast.literal_eval(literal)
+                _no_repeated_keys(ast.parse(literal, mode="eval"))
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError, OverflowError):
                 raise PayoffError("payoff: neither JSON nor a Python dict literal") from None
         return cls.from_dict(data)

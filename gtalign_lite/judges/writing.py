@@ -78,8 +78,9 @@ def rate(item: dict, response: str) -> tuple[float, str]:
     return (1.0 if n >= 150 and coverage >= 0.5 else 0.75), f"{n} words on topic, covers {coverage:.0%} of the request"
 
 
-def score(item: dict, response: str) -> JudgeResult:
-    """Paper rows: char BLEU (user) and the rating (LLM). Offline rows: the suite's checks (or clarify_score)."""
+def score(item: dict, response: str, rubric: str = "paper") -> JudgeResult:
+    """Paper rows: char BLEU (user) and the rating (LLM). Offline rows: the suite's checks (or clarify_score); a reply
+    that only asks earns nothing on a clear request (rubric "prereg1", the first experiment's, gave it partial credit)."""
     if not response.strip():
         return JudgeResult(0.0, "empty response", score_llm=0.0)
     if why := degenerate(response):
@@ -87,6 +88,8 @@ def score(item: dict, response: str) -> JudgeResult:
     if item.get("family"):
         if item.get("question_type") == "VQ":
             return clarify_score(item, response)
+        if response_action(response) == "CQ" and rubric != "prereg1":
+            return JudgeResult(0.0, "only a question: a clear request is not answered")
         checks = {"not_a_question": response_action(response) != "CQ"}
         if item.get("keywords"):
             checks["on_topic"] = bool(mentions(response, item["keywords"]))
