@@ -73,13 +73,16 @@ class PayoffMatrix:
 
     @classmethod
     def from_dict(cls, data) -> "PayoffMatrix":
-        """Validate a {key: {"LLM": x, "user": y}} mapping; raise PayoffError naming what is wrong."""
+        """Validate a {key: {"LLM": x, "user": y}} mapping (a cell may also be the compact [x, y]); raise PayoffError
+        naming what is wrong."""
         if not isinstance(data, dict):
             raise PayoffError(f"payoff: expected an object with keys {', '.join(KEYS)}, got {type(data).__name__}")
         _exact_keys(data, KEYS, "payoff", "key")
         cells = {}
         for key in KEYS:
             cell = data[key]
+            if isinstance(cell, list) and len(cell) == 2:  # the compact cell [LLM, user] (gtalign_lite.twins)
+                cell = dict(zip(SIDES, cell))
             if not isinstance(cell, dict):
                 raise PayoffError(f"{key}: expected an object with LLM and user, got {type(cell).__name__}")
             _exact_keys(cell, SIDES, key, "sub-key")

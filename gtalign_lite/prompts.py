@@ -51,7 +51,9 @@ INSTRUCTIONS_COMPACT = (
     "question type's row</analyze><response> carry out that action</response>."
 )
 
-PROMPT_STYLES = {"paper": (SYSTEM_PAPER, INSTRUCTIONS_PAPER), "compact": (SYSTEM_COMPACT, INSTRUCTIONS_COMPACT)}
+# "decision": the request alone, for a model whose SFT taught the format (gtalign_lite.twins): ~150 tokens fewer
+PROMPT_STYLES = {"paper": (SYSTEM_PAPER, INSTRUCTIONS_PAPER), "compact": (SYSTEM_COMPACT, INSTRUCTIONS_COMPACT),
+                 "decision": (SYSTEM_COMPACT, "")}
 
 
 def build_messages(question: str, history: list[dict] | None = None, style: str = "compact") -> list[dict]:
@@ -61,4 +63,4 @@ def build_messages(question: str, history: list[dict] | None = None, style: str 
     system, instructions = PROMPT_STYLES[style]
     earlier = [{"role": m["role"], "content": m["content"]} for m in (history or [])]
     return [{"role": "system", "content": system}, *earlier,
-            {"role": "user", "content": f"{instructions}\n\nQuestion: {question}"}]
+            {"role": "user", "content": f"{instructions}\n\nQuestion: {question}" if instructions else question}]

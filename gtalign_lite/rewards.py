@@ -37,6 +37,19 @@ class Variant:
     llm_weights: dict = field(default_factory=lambda: LLM_WEIGHTS)
 
 
+DECISION_MARGIN = 0.4  # the positive control's reward: + when the reply asks on a vague request or answers a clear one
+
+
+def decision_reward(item: dict, text: str) -> float:
+    """±DECISION_MARGIN on the decision alone, read off the reply (the whole text when there is no <response>), with
+    no format gate: the positive control of the second pre-registered experiment."""
+    from .behaviour import ASKS, behaviour
+
+    c = parse_completion(text)
+    asked = behaviour(c.response if c.response is not None else text) in ASKS
+    return DECISION_MARGIN if asked == (item.get("question_type") == "VQ") else -DECISION_MARGIN
+
+
 VARIANTS = {name: Variant(name, f) for name, f in WELFARE.items()}
 VARIANTS["pareto"] = Variant("pareto", WELFARE["cobb_douglas"], LLM_PARETO_WEIGHTS)  # L checks the Pareto pick
 
@@ -217,8 +230,9 @@ class RewardFunctions:
     """
 
     def __init__(self, judge, variant="cobb_douglas", components=LOGGED):
-        self.judge, self.variant = judge, resolve_variant(variant)
-        name = self.variant.name
+        self.decision = variant == "decision"  # decision_reward as the scalar; U, L and W logged as for Cobb-Douglas
+        self.judge, self.variant = judge, resolve_variant("cobb_douglas" if self.decision else variant)
+        name = "decision" if self.decision else self.variant.name
         if name in components and name != "welfare" and self.variant is not VARIANTS.get(name):
             raise ValueError(f"a custom welfare named {name!r} would share its log column with the {name!r} "
                              f"component; rename the function (components: {', '.join(components)})")
@@ -227,7 +241,7 @@ class RewardFunctions:
         # the scalar first (weight 1), then the components (weight 0); a built-in user/llm variant's scalar
         # is that component itself, so it is not logged twice
         rest = [c for c in ("welfare",) + tuple(components) if c != name]
-        self.funcs = [self._make(name, "welfare")] + [self._make(c, c) for c in dict.fromkeys(rest)]
+        self.funcs = [self._make(name, "reward")] + [self._make(c, c) for c in dict.fromkeys(rest)]
         self.weights = [1.0] + [0.0] * (len(self.funcs) - 1)
 
     @property
@@ -237,7 +251,7 @@ class RewardFunctions:
                   "answer_user": "answer score"}
         cols = {f"rewards/{f.__name__}/mean": labels.get(f.__name__, f.__name__) for f in self.funcs}
         first = next(iter(cols))
-        cols[first] = f"{self.variant.name} (the reward)"
+        cols[first] = f"{self.funcs[0].__name__} (the reward)"
         return cols
 
     def _score_batch(self, prompts, completions, kwargs) -> list[RewardBreakdown]:
@@ -249,14 +263,20 @@ class RewardFunctions:
             cols = {k: v for k, v in kwargs.items() if k not in skip and isinstance(v, (list, tuple)) and len(v) == n}
             items = [{**{k: v[i] for k, v in cols.items()}, "prompt": prompts[i]} for i in range(n)]
             self._batch = [score_completion(it, t, self.judge, self.variant) for it, t in zip(items, texts)]
-            self.history.extend({**b.as_dict(), **context(it, t)} for it, t, b in zip(items, texts, self._batch))
+            # the scalar GRPO maximises: the variant's welfare, or (positive control) the decision reward
+            self._rewards = [decision_reward(it, t) if self.decision else b.welfare
+                             for b, it, t in zip(self._batch, items, texts)]
+            self.history.extend({**b.as_dict(), "reward": r, **context(it, t)}
+                                for it, t, b, r in zip(items, texts, self._batch, self._rewards))
             self._batch_key = key
         return self._batch
 
     def _make(self, name: str, field_name: str):
-        """A reward function that TRL logs as rewards/<name>/mean, returning the breakdown's `field_name`."""
+        """A reward function that TRL logs as rewards/<name>/mean, returning the breakdown's `field_name` (or, for
+        "reward", the scalar GRPO maximises)."""
         def reward(prompts, completions, **kwargs):
-            values = [getattr(b, field_name) for b in self._score_batch(prompts, completions, kwargs)]
+            batch = self._score_batch(prompts, completions, kwargs)
+            values = self._rewards if field_name == "reward" else [getattr(b, field_name) for b in batch]
             return [None if isinstance(v, float) and math.isnan(v) else float(v) for v in values]
 
         reward.__name__ = name

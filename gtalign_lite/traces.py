@@ -56,9 +56,12 @@ def analyze_text(matrix: PayoffMatrix, question_type: str) -> str:
     return f"Front: {', '.join(pareto_front(matrix))}. Best LLM+user in the {question_type} row: {total:g}, so I choose {key}."
 
 
-def render(thinking: str, matrix: PayoffMatrix, analyze: str, response: str) -> str:
-    """The four blocks, one per line; the payoff as JSON without spaces (fewer tokens)."""
+def render(thinking: str, matrix: PayoffMatrix, analyze: str, response: str, compact: bool = False) -> str:
+    """The four blocks, one per line; the payoff as JSON without spaces (fewer tokens), each cell {"LLM": x, "user": y}
+    or, compact, [x, y] (about 60 tokens fewer)."""
     cells = {k: {side: int(v) if float(v).is_integer() else v for side, v in c.items()} for k, c in matrix.to_dict().items()}
+    if compact:
+        cells = {k: [c["LLM"], c["user"]] for k, c in cells.items()}
     payoff = json.dumps(cells, separators=(",", ":"))
     return (f"<thinking>{thinking}</thinking>\n<payoff>{payoff}</payoff>\n"
             f"<analyze>{analyze}</analyze>\n<response>{response}</response>")

@@ -198,6 +198,7 @@ class GRPOParams:
     generation_kwargs: dict | None = None
     save_steps: int = 1
     device: str = "auto"
+    shuffle: bool = True  # False: rows are taken in dataset order (twin pairs in one step: gtalign_lite.twins)
 
     @classmethod
     def from_params(cls, P: dict) -> "GRPOParams":
@@ -273,7 +274,8 @@ def grpo(model, tok, dataset, rewards, out_dir, params: GRPOParams | dict, resum
                       max_completion_length=p.max_completion_length, max_steps=p.steps,
                       learning_rate=p.lr, lr_scheduler_type="constant", warmup_steps=0, beta=p.beta,
                       temperature=p.temperature, reward_weights=rewards.weights, log_completions=False,
-                      scale_rewards=p.scale_rewards, generation_kwargs=p.generation_kwargs, **vllm)
+                      scale_rewards=p.scale_rewards, generation_kwargs=p.generation_kwargs, shuffle_dataset=p.shuffle,
+                      **vllm)
 
     class Trainer(GRPOTrainer):
         """TRL's trainer whose transformers rollouts go through gtalign_lite.generate.fast_generate, decoding

@@ -1,0 +1,296 @@
+"""The second pre-registered experiment (docs/preregistration-2.md): can GRPO teach the model to ask when a request
+is vague and answer its clear twin?
+
+The completion is decision-first and compact but keeps GTAlign's four blocks: <thinking> copies the words of the
+request that decide its type, then names the type and the action; <payoff> holds integer cells; <analyze> names the
+chosen cell; <response> carries it out. The prompt is the request alone (no instruction block): SFT teaches the
+format. Every GRPO step holds vague/clear twin pairs of one template, so a push earned on one type is weighed
+against its twin in the same step.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .behaviour import ASKS, behaviour
+from .parse import parse_completion
+from .prompts import build_messages
+from . import suite
+from .traces import draw_action, render, response_for, sample_payoff
+
+FAMILIES = ("writing", "ambiguous_qa")  # one family per run; their first-experiment margins lean opposite ways
+ARMS = {"welfare": ("cobb_douglas", "paper"),  # arm a: Cobb-Douglas welfare, the paper's rubric
+        "control": ("cobb_douglas", "prereg1"),  # arm b: the first experiment's rubric (predicted to collapse)
+        "decision": ("decision", "paper")}  # arm c: positive control, a reward on the decision alone
+ASK_ACTION, ANSWER_ACTION = "CQ", "DA"
+TWINS = {"writing": suite._writing, "ambiguous_qa": suite._ambiguous_qa}  # (clear, vague) pairs of a split
+
+
+def cue(item: dict) -> str:
+    """The words of the request that decide its type, copied from it (writing: 'about <topic>' or 'about it';
+    ambiguous_qa: the second town's clause)."""
+    q = item["question"]
+    if item["family"] == "writing":
+        m = re.search(r"\b(about .+?) for\b", q)
+    elif item["family"] == "ambiguous_qa":
+        m = re.search(r"; ((?:another|a) town called \w+)", q)
+    else:
+        raise ValueError(f"no cue rule for family {item['family']!r}; this experiment runs {FAMILIES}")
+    if not m:
+        raise ValueError(f"no cue found in {q!r}")
+    return m.group(1)
+
+
+def prompt(item: dict) -> list[dict]:
+    """The chat prompt: the request alone, as the compact format's SFT teaches."""
+    return build_messages(item["question"], style="decision")
+
+
+def thinking_prefix(item: dict) -> str:
+    """The thinking block up to the action, with the true cue and type: where the decision token comes next."""
+    return f'<thinking>Cue: "{cue(item)}". Type: {item["question_type"]}. Action:'
+
+
+def trace(item: dict, action: str, rng: random.Random) -> str:
+    """A decision-first completion carrying out `action`: cue, type and action, integer payoffs on which the solver
+    picks that cell, the cell named, the reply."""
+    key = f"{item['question_type']}_{action}"
+    thinking = f'Cue: "{cue(item)}". Type: {item["question_type"]}. Action: {action}.'
+    return render(thinking, sample_payoff(key, rng), f"I choose {key}.", response_for(item, action), compact=True)
+
+
+def sft_rows(items: list[dict], seed: int) -> list[dict]:
+    """Prompt-completion rows, each action drawn independently of the type (action-balanced)."""
+    rng = random.Random(seed)
+    rows = []
+    for it in items:
+        action = draw_action(it, rng)
+        rows.append({"prompt": prompt(it), "completion": [{"role": "assistant", "content": trace(it, action, rng)}],
+                     "question_type": it["question_type"], "action": action})
+    return rows
+
+
+def twin_pairs(family: str, split: str, seed: int) -> list[tuple[dict, dict]]:
+    """Every (vague, clear) twin pair of a family's split, shuffled by seed."""
+    if family not in FAMILIES:
+        raise ValueError(f"this experiment runs {FAMILIES}, not {family!r}")
+    pairs = [(vq, dq) for dq, vq in TWINS[family](split)]
+    random.Random(seed).shuffle(pairs)
+    return pairs
+
+
+def twin_steps(pairs: list[tuple[dict, dict]], steps: int, pairs_per_step: int, seed: int) -> list[dict]:
+    """GRPO rows in step order: each step holds `pairs_per_step` twin pairs (vague, then clear) of one template."""
+    rng = random.Random(seed)
+    by_template: dict = {}
+    for v, c in pairs:
+        by_template.setdefault(v["template"], []).append((v, c))
+    templates = sorted(by_template)
+    rows = []
+    for step in range(steps):
+        pool = by_template[templates[rng.randrange(len(templates))]]
+        for v, c in rng.sample(pool, min(pairs_per_step, len(pool))):
+            rows += [v, c]
+    return rows
+
+
+def asks(text: str) -> bool | None:
+    """Whether a completion's reply asks (CQ or AQ), read off the <response> block; None when there is none."""
+    b = behaviour(parse_completion(text).response)
+    return None if b is None else b in ASKS
+
+
+def read_rows(items: list[dict], texts: list[str], **extra) -> pd.DataFrame:
+    """One row per completion: its pair, true and written type, whether the reply asks, well formed."""
+    rows = []
+    for it, t in zip(items, texts):
+        c = parse_completion(t)
+        b = behaviour(c.response)
+        rows.append({"pair": it["pair"], "question_type": it["question_type"], "written_type": c.question_type,
+                     "asks": None if b is None else b in ASKS, "format_ok": c.format_ok, **extra})
+    return pd.DataFrame(rows)
+
+
+def sample(model, tok, items: list[dict], n: int, temperature: float, max_new_tokens: int, seed: int,
+           batch_size: int = 32) -> tuple[list[dict], list[str]]:
+    """n completions per item (greedy when temperature is 0), closed at </response>."""
+    from .generate import generate
+
+    rep = [it for it in items for _ in range(n)]
+    texts = generate(model, tok, [prompt(it) for it in rep], max_new_tokens=max_new_tokens, batch_size=batch_size,
+                     stop="</response>", temperature=temperature, seed=seed, progress=False)
+    return rep, texts
+
+
+def ask_rates(rows: pd.DataFrame) -> dict:
+    """P(ask | vague), P(ask | clear), their gap, and the share of well-formed replies."""
+    r = {t: float(rows.loc[rows.question_type == t, "asks"].fillna(False).astype(float).mean()) for t in ("VQ", "DQ")}
+    return {"p_ask_vague": r["VQ"], "p_ask_clear": r["DQ"], "gap": r["VQ"] - r["DQ"],
+            "format_ok": float(rows.format_ok.mean()), "n": int(len(rows))}
+
+
+def pair_bootstrap(rows: pd.DataFrame, n_resamples: int = 2000, seed: int = 0, cluster=("seed", "pair")) -> dict:
+    """The ask gap with a 95% interval from a cluster bootstrap over twin pairs (and seeds, where present)."""
+    keys = [k for k in cluster if k in rows]
+    t = rows.assign(a=rows.asks.fillna(False).astype(float), vague=rows.question_type == "VQ")
+    g = t.groupby(keys).apply(lambda d: pd.Series({"sv": d.a[d.vague].sum(), "nv": d.vague.sum(),
+                                                   "sc": d.a[~d.vague].sum(), "nc": (~d.vague).sum()}),
+                              include_groups=False)
+    rng = np.random.default_rng(seed)
+    w = np.vstack([np.ones(len(g)), rng.multinomial(len(g), np.full(len(g), 1 / len(g)), n_resamples)])
+    with np.errstate(all="ignore"):
+        gap = w @ g.sv.to_numpy() / (w @ g.nv.to_numpy()) - w @ g.sc.to_numpy() / (w @ g.nc.to_numpy())
+    lo, hi = np.nanpercentile(gap[1:], [2.5, 97.5])
+    return {"gap": float(gap[0]), "lo": float(lo), "hi": float(hi), "clusters": int(len(g))}
+
+
+# ---- the transfer probe: does a push on vague items stay with them? ----------------------------------------------
+
+def _action_logits(model, tok, items: list[dict]):
+    """log P(ask action) - log P(answer action) after the true thinking prefix, per item (a tensor, with grad)."""
+    import torch
+
+    from .generate import chat_text
+
+    scores = []
+    for it in items:
+        base = chat_text(tok, prompt(it), thinking_prefix(it))
+        lp = []
+        for action in (ASK_ACTION, ANSWER_ACTION):
+            ids = tok(base + f" {action}.", add_special_tokens=False, return_tensors="pt")["input_ids"]
+            n = len(tok(base, add_special_tokens=False)["input_ids"])
+            logp = torch.log_softmax(model(input_ids=ids).logits[0, :-1].float(), -1)
+            lp.append(logp[torch.arange(n - 1, ids.shape[1] - 1), ids[0, n:]].sum())
+        scores.append(lp[0] - lp[1])
+    return torch.stack(scores)
+
+
+def transfer_probe(model, tok, pairs: list[tuple[dict, dict]], lr: float = 1e-3) -> dict:
+    """One plain SGD step raising the ask action on the vague twins; the clear twins' change against the vague ones'
+    gives kappa = (1 - rho) / (1 + rho), the share of an update that stays with its own type (0: none, 1: all).
+    The trainable weights are put back afterwards."""
+    import torch
+
+    vague, clear = [v for v, _ in pairs], [c for _, c in pairs]
+    params = [p for p in model.parameters() if p.requires_grad]
+    saved = [p.detach().clone() for p in params]
+    model.eval()
+    with torch.no_grad():
+        v0, c0 = _action_logits(model, tok, vague), _action_logits(model, tok, clear)
+    loss = -torch.nn.functional.logsigmoid(_action_logits(model, tok, vague)).mean()
+    model.zero_grad()
+    loss.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+        v1, c1 = _action_logits(model, tok, vague), _action_logits(model, tok, clear)
+        for p, s in zip(params, saved):
+            p.copy_(s)
+    model.zero_grad()
+    dv, dc = float((v1 - v0).mean()), float((c1 - c0).mean())
+    rho = dc / dv if dv else math.nan
+    return {"delta_vague": dv, "delta_clear": dc, "rho": rho, "kappa": (1 - rho) / (1 + rho),
+            "ask_logit_vague": float(v0.mean()), "ask_logit_clear": float(c0.mean()), "pairs": len(pairs)}
+
+
+# ---- margins: what the reward pays for asking rather than answering, per type ------------------------------------
+
+def margins(scored: pd.DataFrame) -> pd.DataFrame:
+    """Per arm and type: d = mean W(ask) - mean W(answer) within items sampled both ways, averaged over such items
+    (d_V on vague, d_D on clear), with how many items had both; and d_V + d_D, the shared push."""
+    rows = []
+    for (arm, qtype), d in scored.dropna(subset=["asks"]).groupby(["arm", "question_type"]):
+        per = d.groupby("item").apply(lambda x: x.W[x.asks].mean() - x.W[~x.asks].mean(), include_groups=False)
+        per = per.dropna()
+        rows.append({"arm": arm, "question_type": qtype, "d": float(per.mean()) if len(per) else math.nan,
+                     "se": float(per.std(ddof=1) / math.sqrt(len(per))) if len(per) > 1 else math.nan,
+                     "items_both": int(len(per)), "items": int(d["item"].nunique())})
+    out = pd.DataFrame(rows, columns=["arm", "question_type", "d", "se", "items_both", "items"])
+    shared = out.groupby("arm").d.sum(min_count=2).rename("d_V_plus_d_D")
+    return out.merge(shared, on="arm")
+
+
+def rewards_for(arm: str):
+    """The RewardFunctions of one arm (the welfare of U and L, or the decision-only control)."""
+    from .judges import RuleJudge
+    from .rewards import RewardFunctions
+
+    variant, rubric = ARMS[arm]
+    return RewardFunctions(RuleJudge(rubric=rubric), variant)
+
+
+# ---- what GRPO did per step: mixed groups and the push per type --------------------------------------------------
+
+def push_table(history: pd.DataFrame, group_size: int, groups_per_step: int) -> pd.DataFrame:
+    """Per GRPO step: the share of groups holding both an ask and an answer, and per type the push on asking,
+    sum over asking replies of (reward - group mean): what the policy gradient adds to the ask logit."""
+    h = history.reset_index(drop=True).assign(group=lambda d: d.index // group_size)
+    h["step"] = h.group // groups_per_step + 1
+    h["asks"] = h.behaviour.isin(ASKS)
+    h["adv"] = h.reward - h.groupby("group").reward.transform("mean")
+    g = h.groupby("group").agg(step=("step", "first"), qtype=("question_type", "first"),
+                               mixed=("asks", lambda a: 0 < a.sum() < len(a)))
+    push = h[h.asks].groupby(["step", "question_type"]).adv.sum().unstack(fill_value=0.0)
+    out = g.groupby("step").agg(mixed_share=("mixed", "mean"))
+    out["push_vague"] = push.get("VQ", pd.Series(dtype=float)).reindex(out.index, fill_value=0.0)
+    out["push_clear"] = push.get("DQ", pd.Series(dtype=float)).reindex(out.index, fill_value=0.0)
+    rate = h.groupby(["step", "question_type"]).asks.mean().unstack()
+    out["ask_rate_vague"] = rate.get("VQ", pd.Series(dtype=float)).reindex(out.index)
+    out["ask_rate_clear"] = rate.get("DQ", pd.Series(dtype=float)).reindex(out.index)
+    out["reward"] = h.groupby("step").reward.mean()
+    out["format_ok"] = h.groupby("step").format.mean()
+    return out.reset_index()
+
+
+class DecisionCurve:
+    """A TrainerCallback factory: every `every` steps (and before the first), P(ask action | the request and the true
+    cue and type) on held-out twin pairs, from one forward pass each (no sampling), appended to a CSV that a resumed
+    run keeps. The replies' own behaviour per step comes from the rollouts (push_table) and the final evaluation."""
+
+    def __init__(self, pairs: list[tuple[dict, dict]], tok, path, every: int = 8):
+        self.pairs, self.tok, self.path, self.every = pairs, tok, Path(path), every
+
+    def done_steps(self) -> set:
+        return set(pd.read_csv(self.path).step) if self.path.exists() else set()
+
+    def measure(self, model, step: int) -> dict:
+        """Append one point of the curve."""
+        import torch
+
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            v = torch.sigmoid(_action_logits(model, self.tok, [v for v, _ in self.pairs]))
+            c = torch.sigmoid(_action_logits(model, self.tok, [c for _, c in self.pairs]))
+        model.train(was_training)
+        row = {"step": step, "p_ask_vague": float(v.mean()), "p_ask_clear": float(c.mean()),
+               "gap": float((v - c).mean()), "pairs": len(self.pairs)}
+        pd.DataFrame([row]).to_csv(self.path, mode="a", header=not self.path.exists(), index=False)
+        return row
+
+    def callback(self):
+        from transformers import TrainerCallback
+
+        curve = self
+
+        class Curve(TrainerCallback):
+            def on_train_begin(self, args, state, control, model=None, **kw):
+                if state.global_step not in curve.done_steps():
+                    print("decision curve:", curve.measure(model, state.global_step), flush=True)
+
+            def on_step_end(self, args, state, control, model=None, **kw):
+                if state.global_step % curve.every == 0 and state.global_step not in curve.done_steps():
+                    print("decision curve:", curve.measure(model, state.global_step), flush=True)
+
+        return Curve()
+
+
+def save_json(obj, path) -> None:
+    """Write obj as indented JSON."""
+    Path(path).write_text(json.dumps(obj, indent=1, default=float))
