@@ -223,3 +223,27 @@ def reference_actions(shares: pd.DataFrame, path=None):
     axes[1].legend(title="chosen action", bbox_to_anchor=(1.01, 1), loc="upper left")  # outside: bars reach 1.0
     fig.tight_layout()
     return _save(fig, path)
+
+
+ASK_COLOURS = {"vague": "tab:orange", "clear": "tab:blue"}
+
+
+def ask_by_type(curves: pd.DataFrame, path=None, title: str = "P(ask) by request type during GRPO", ylabel="P(reply asks)"):
+    """One panel per arm: P(ask | vague) and P(ask | clear) against the GRPO step, each seed a thin line, the mean
+    over seeds bold. curves: columns arm, seed, step, p_ask_vague, p_ask_clear."""
+    arms = list(dict.fromkeys(curves.arm))
+    fig, axes = plt.subplots(1, len(arms), figsize=(4.2 * len(arms), 3.6), sharey=True, squeeze=False)
+    for ax, arm in zip(axes[0], arms):
+        d = curves[curves.arm == arm]
+        for kind, colour in ASK_COLOURS.items():
+            col = f"p_ask_{kind}"
+            for _, s in d.groupby("seed"):
+                ax.plot(s.step, s[col], color=colour, lw=0.8, alpha=0.45)
+            mean = d.groupby("step")[col].mean()
+            ax.plot(mean.index, mean.values, color=colour, lw=2.6, label=f"{kind} (mean of {d.seed.nunique()} seeds)")
+        ax.set(title=arm, xlabel="GRPO step", ylim=(-0.03, 1.03))
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][-1].legend(fontsize=8, loc="best")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
