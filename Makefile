@@ -93,6 +93,7 @@ assignment: $(STAMP)
 	$(PY) -m otter assign notebooks/assignment/gtalign_assignment.ipynb dist
 	$(PY) scripts/grade_class.py --build dist
 	cp dist/student/tests/q*.py notebooks/assignment/student/tests/
+	cp dist/student/gtalign_assignment.ipynb notebooks/assignment/student/
 
 grade: assignment
 	$(PY) scripts/grade_class.py $(SUBMISSIONS) --out $(SCORES) --timeout $(GRADE_TIMEOUT)
