@@ -4,7 +4,8 @@
 
 05_ask_gap.png (arm A: ask rate on vague and clear requests, the gap with its 95% interval, seeds pooled),
 05_harmful_game.png (arm B: greedy replies to harmful requests beside the replies sampled while training),
-05_stated_vs_reply.png (arm A, per seed: the action stated in <analyze> above what the reply does) and examples.md (replies
+05_stated_vs_reply.png and 05_stated_vs_reply_harmful.png (arm A per model, arm B on harmful
+requests: the action stated in <analyze> above what the reply does) and examples.md (replies
 before and after training, picked by gtalign_lite.examples.RULE).
 """
 import matplotlib
@@ -37,6 +38,9 @@ def main():
                                 "does (bottom), per model")
     b = per_item(B)
     harmful = b[b.harmful.astype(bool)]
+    plots.stated_vs_reply(harmful[harmful.method != "base"], A / "05_stated_vs_reply_harmful.png",
+                          title="Arm B, harmful requests, seeds 0-2 pooled: the action stated in <analyze> (top) and "
+                                "what the reply does (bottom)")
     text = ["# Example replies before and after training",
             "",
             f"Printed by `python scripts/prereg_figures.py` from the committed per-item tables (`seed-N/per_item.csv.gz`); "
