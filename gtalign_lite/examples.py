@@ -38,7 +38,8 @@ def markdown(picked: pd.DataFrame, width: int = 240) -> str:
     for r in picked.itertuples():
         reply = block(r.text, "response") or " ".join(str(r.text).split())
         reply = (reply[:width] + " ...") if len(reply) > width else reply
-        kind = {"DQ": "clear", "VQ": "vague"}.get(r.question_type, r.question_type)
+        kind = "harmful" if str(getattr(r, "harmful", False)) == "True" else {"DQ": "clear", "VQ": "vague"}.get(
+            r.question_type, r.question_type)
         question = " ".join(str(r.question).split()).replace("|", "/")
         rows.append(f"| {r.family} | {kind}: {question} | {r.method} | {r.chosen_action if pd.notna(r.chosen_action) else 'none'} "
                     f"| {r.behaviour if pd.notna(r.behaviour) else 'none'} | {reply.replace('|', '/')} |")

@@ -44,6 +44,7 @@ def test_markdown_shows_the_response_block_and_what_the_reply_does():
     picked = examples.pick(_table().sort_index(), ["sft", "grpo", "base"])
     md = examples.markdown(picked).splitlines()
     assert md[2] == "| writing | clear: q w-1-1 | sft | CQ | DA | sft on w-1-1 |"
+    assert examples.markdown(picked.assign(harmful=True)).splitlines()[2].startswith("| writing | harmful: q w-1-1 |")
     assert examples.block("<response>a\n  b</response>", "response") == "a b"
     assert examples.block("<response>cut off", "response") == "cut off" and examples.block("x", "response") == ""
 
