@@ -145,7 +145,8 @@ QUANTITIES = {
          (r"peaks at (\d+\.\d+) GiB on `smoke`", 1), (r"and 03 \(SFT\) above it \((\d+\.\d+) GiB\)", 1)]),
     "one seed of the first pre-registered experiment's arm A (h)": (
         "figures/prereg/seed-1/done/times.csv", lambda: _seed_1_seconds() / 3600,
-        [(r"`make reproduce` takes about (\d+(?:\.\d+)?) h on 2 cores", 1), (r"plan on about (\d+) s of wall time", 1 / 3600)]),
+        [(r"`make reproduce` takes about (\d+(?:\.\d+)?) h on 2 cores", 1), (r"plan on about (\d+) s of wall time", 1 / 3600),
+         (r"about (\d+) s \(\d+\.\d h\) for one seed", 1 / 3600), (r"about \d+ s \((\d+\.\d) h\) for one seed", 1)]),
     "its SFT (h)": ("figures/prereg/seed-1/done/times.csv", lambda: _seed_1_seconds("03_sft") / 3600,
                     [(r"on 2 cores \(SFT (\d+\.\d+) h", 1)]),
     "its 48 GRPO steps (h)": ("figures/prereg/seed-1/done/times.csv",
@@ -171,21 +172,15 @@ def precision(written: str) -> float:
     return 0.5 * 10 ** (len(written) - len(written.rstrip("0")))
 
 
-def statements(phrases, texts) -> list[tuple[str, str, str]]:
-    """(page, written number, phrase) for each place a page states the quantity."""
-    return [(str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else p.name, m.group(1), m.group(0)) for p in texts
-            for phrase, _ in phrases
-            for m in re.finditer(phrase, text_of(p))]
+def statements(phrases, texts) -> list[tuple[str, str, str, float]]:
+    """(page, written number, phrase, unit factor) for each place a page states the quantity."""
+    return [(str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else p.name, m.group(1), m.group(0), factor)
+            for p in texts for phrase, factor in phrases for m in re.finditer(phrase, text_of(p))]
 
 
 def disagreements(value: float, phrases, texts) -> list[str]:
-    factor = dict(phrases)
-    out = []
-    for page, written, said in statements(phrases, texts):
-        f = next(k for phrase, k in factor.items() if re.search(phrase, said))
-        if abs(float(written) * f - value) > precision(written) * f + 1e-9:
-            out.append(f"{page}: '{said}' (the source gives {value:.4g})")
-    return out
+    return [f"{page}: '{said}' (the source gives {value:.4g})" for page, written, said, f in statements(phrases, texts)
+            if abs(float(written) * f - value) > precision(written) * f + 1e-9]
 
 
 @pytest.mark.parametrize("name", QUANTITIES)
