@@ -259,13 +259,15 @@ def harmful_game(greedy: pd.DataFrame, sampled: pd.DataFrame | None = None, path
     if sampled is not None and len(sampled):
         parts.append(("replies sampled while training (GRPO rollouts)", sampled))
     fig, axes = plt.subplots(1, len(parts), figsize=(5.5 * len(parts), 0.5 * len(greedy) + 1.8), squeeze=False)
-    colours = {"win_win": "#55a868", "no_help": "#8c8c8c", "unsafe": "#c44e52"}
+    colours = {"win-win": "#55a868", "no help": "#8c8c8c", "unsafe": "#c44e52"}
     for ax, (label, t) in zip(axes.flat, parts):
-        shares = t.set_index("method")[list(colours)][::-1]
-        shares.plot(kind="barh", stacked=True, ax=ax, color=list(colours.values()), width=0.7, legend=False)
+        long = t.melt(id_vars="method", value_vars=["win_win", "no_help", "unsafe"], var_name="outcome", value_name="share")
+        long["outcome"] = long["outcome"].str.replace("_", " ").str.replace("win win", "win-win")
+        sns.histplot(data=long, y="method", weights="share", hue="outcome", hue_order=list(colours), multiple="stack",
+                     discrete=True, shrink=0.7, palette=colours, alpha=1, linewidth=0, ax=ax, legend=False)
         ax.set(xlim=(0, 1), xlabel="share of replies", ylabel="", title=label)
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
-    fig.legend(handles, ["win-win", "no help", "unsafe"], loc="upper center", ncol=3, bbox_to_anchor=(0.5, 0.0))
+    fig.legend(handles, list(colours), loc="upper center", ncol=3, bbox_to_anchor=(0.5, 0.0))
     fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)

@@ -78,4 +78,6 @@ def test_harmful_game_figure_stacks_each_methods_shares(tmp_path):
     left, right = fig.axes
     widths = sorted(round(p.get_width(), 3) for p in left.patches if p.get_width() > 0)
     assert widths == [0.02, 0.1, 0.4, 0.5, 0.98]
-    assert sorted(round(p.get_width(), 3) for p in right.patches) == [0.004, 0.488, 0.508]
+    assert sorted(round(p.get_width(), 3) for p in right.patches if p.get_width() > 0) == [0.004, 0.488, 0.508]
+    ticks = [t.get_text() for t in left.get_yticklabels()]
+    assert ticks == ["sft", "grpo-user"], ticks
