@@ -14,7 +14,7 @@ SMOKE_SIGNS = {
     r"(?<![\w.])[+-]?nan\b": "NaN where a measured value belongs",
     r"no seed evaluated yet|not yet measured": "a report written before any result existed",
 }
-NUMBER = re.compile(r"(?<![\w.])[+-]?(\d+\.\d+|\d+%)")  # decimals and percentages; whole numbers are counts
+NUMBER = re.compile(r"(?<![\w.])[+-]?(\d+(?:\.\d+)?%|\d+\.\d+)")  # percentages and decimals; whole numbers are counts
 
 
 def load(path) -> dict:
@@ -82,18 +82,27 @@ def numbers(text: str) -> list[str]:
 
 
 def csv_values(paths) -> list[float]:
-    """Every numeric value in the given CSV files."""
+    """Every numeric value in the given CSV files (gzipped too) and JSON files (at any depth)."""
+    def walk(o):
+        if isinstance(o, dict):
+            return [v for x in o.values() for v in walk(x)]
+        if isinstance(o, list):
+            return [v for x in o for v in walk(x)]
+        return [float(o)] if isinstance(o, (int, float)) and not isinstance(o, bool) else []
+
     values = []
-    for path in paths:
-        table = pd.read_csv(path)
-        values += table.select_dtypes("number").stack().astype(float).tolist()
+    for path in map(Path, paths):
+        if path.suffix == ".json":
+            values += walk(json.loads(path.read_text()))
+        else:
+            values += pd.read_csv(path).select_dtypes("number").stack().astype(float).tolist()
     return values
 
 
 def ties(stated: str, values: list[float]) -> bool:
     """True when a value rounds to the stated number at its printed precision ('8%' ties 0.0828, '0.92' ties 0.9201)."""
     if stated.endswith("%"):
-        x, places = float(stated[:-1]) / 100, 2
+        x, places = float(stated[:-1]) / 100, 2 + len(stated[:-1].partition(".")[2])
     else:
         x, places = float(stated), len(stated.split(".")[1])
     half = 0.5 * 10 ** -places + 1e-9
@@ -101,6 +110,7 @@ def ties(stated: str, values: list[float]) -> bool:
 
 
 def untied_numbers(nb: dict, csvs) -> list[str]:
-    """The numbers in a notebook's 'What we learned' section that no value in the given committed CSVs rounds to."""
+    """The numbers in a notebook's 'What we learned' section that no value in the given committed CSV or JSON files
+    rounds to."""
     values = csv_values(csvs)
     return [n for n in numbers(learned_text(nb)) if not ties(n, values)]

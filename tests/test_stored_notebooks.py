@@ -73,6 +73,11 @@ def test_numbers_in_what_we_learned_are_tied_to_a_csv_at_their_printed_precision
     assert stored.untied_numbers(nb, [csv]) == []
     wrong = _notebook("format 0.98 after SFT, W 0.415, W 0.4149\n")  # 0.9871 is 0.99; 0.4149 is 0.415 at 3 places
     assert stored.untied_numbers(wrong, [csv]) == ["0.98"]
+    signal = tmp_path / "signal.json"
+    signal.write_text('{"well_formed_and_closed": 0.953, "per_step": [{"clipped": 0.0045}], "ok": true}')
+    sampled = _notebook("95% well formed, 0.45% clipped, 0.46% not, 1.00 ok\n")
+    assert stored.numbers(stored.learned_text(sampled)) == ["95%", "0.45%", "0.46%", "1.00"]
+    assert stored.untied_numbers(sampled, [csv, signal]) == ["0.46%"]
 
 
 def test_smoke_signs_name_the_cell_and_what_shows_it():
