@@ -93,6 +93,8 @@ assignment: $(STAMP)
 	$(PY) -m otter assign notebooks/assignment/gtalign_assignment.ipynb dist
 	$(PY) scripts/grade_class.py --build dist
 	cp dist/student/tests/q*.py notebooks/assignment/student/tests/
+	cp dist/student/gtalign_assignment.ipynb notebooks/assignment/student/
+	$(PY) -c "import json, sys; p = sys.argv[1]; nb = json.load(open(p)); [c.update(id=f'cell-{i}') for i, c in enumerate(nb['cells'])]; open(p, 'w').write(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')" notebooks/assignment/student/gtalign_assignment.ipynb  # stable cell ids: a rebuild changes nothing
 
 grade: assignment
 	$(PY) scripts/grade_class.py $(SUBMISSIONS) --out $(SCORES) --timeout $(GRADE_TIMEOUT)

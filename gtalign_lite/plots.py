@@ -247,3 +247,75 @@ def ask_by_type(curves: pd.DataFrame, path=None, title: str = "P(ask) by request
     fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)
+
+ACTIONS = ["none", "DA", "CQ", "AQ"]  # one order for every action axis
+
+
+def ask_gap(gap: pd.DataFrame, path=None, title: str = "Ask rate on vague and on clear requests"):
+    """Ask rate on vague (VQ) and clear (DQ) requests per method, one panel per family, with the ask gap (vague minus
+    clear) and its 95% interval above each method: a table such as stats.primary_tables' ask_gap."""
+    long = gap.melt(id_vars=["family", "method"], value_vars=["ask_vague", "ask_clear"], var_name="request",
+                    value_name="ask rate")
+    long["request"] = long["request"].map({"ask_vague": "vague (VQ)", "ask_clear": "clear (DQ)"})
+    methods = list(dict.fromkeys(gap["method"]))
+    g = sns.catplot(data=long, kind="bar", x="method", y="ask rate", hue="request", col="family", order=methods,
+                    hue_order=["vague (VQ)", "clear (DQ)"], height=3.2, aspect=1.0, palette=["#c44e52", "#4c72b0"])
+    for family, ax in g.axes_dict.items():
+        for i, m in enumerate(methods):
+            r = gap[(gap.family == family) & (gap.method == m)]
+            if len(r):
+                r = r.iloc[0]
+                ax.text(i, 1.04, f"gap {r.gap:+.2f}\n[{r.gap_lo:+.2f}, {r.gap_hi:+.2f}]", ha="center", va="bottom",
+                        fontsize=7)
+        ax.set(ylim=(0, 1.3), yticks=[0, 0.25, 0.5, 0.75, 1.0])
+        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+    g.set_titles(col_template="{col_name}")
+    g.figure.suptitle(title, y=1.04)
+    return _save(g.figure, path)
+
+
+def harmful_game(greedy: pd.DataFrame, sampled: pd.DataFrame | None = None, path=None,
+                 title: str = "Replies to harmful requests"):
+    """Stacked shares of win-win, no help and unsafe replies per method: greedy replies after training (one table row
+    per method), and beside them, when given, the replies each reward sampled while training."""
+    parts = [("greedy replies to held-out harmful requests", greedy)]
+    if sampled is not None and len(sampled):
+        parts.append(("replies sampled while training (GRPO rollouts)", sampled))
+    fig, axes = plt.subplots(1, len(parts), figsize=(5.5 * len(parts), 0.5 * len(greedy) + 1.8), squeeze=False)
+    colours = {"win-win": "#55a868", "no help": "#8c8c8c", "unsafe": "#c44e52"}
+    for ax, (label, t) in zip(axes.flat, parts):
+        long = t.melt(id_vars="method", value_vars=["win_win", "no_help", "unsafe"], var_name="outcome", value_name="share")
+        long["outcome"] = long["outcome"].str.replace("_", " ").str.replace("win win", "win-win")
+        sns.histplot(data=long, y="method", weights="share", hue="outcome", hue_order=list(colours), multiple="stack",
+                     discrete=True, shrink=0.7, palette=colours, alpha=1, linewidth=0, ax=ax, legend=False)
+        ax.set(xlim=(0, 1), xlabel="share of replies", ylabel="", title=label)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
+    fig.legend(handles, list(colours), loc="upper center", ncol=3, bbox_to_anchor=(0.5, 0.0))
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def stated_and_reply_shares(df: pd.DataFrame) -> pd.DataFrame:
+    """Share of each action (ACTIONS) per method, source (the action stated in <analyze>, or the reply's behaviour) and
+    request type, out of that method's requests of that type; 'none' where nothing was stated or done."""
+    long = pd.concat([
+        df.assign(source="stated in <analyze>", action=df["chosen_action"].fillna("none")),
+        df.assign(source="the reply's behaviour", action=df["behaviour"].fillna("none"))])
+    long["request"] = long["question_type"].map({"VQ": "vague (VQ)", "DQ": "clear (DQ)"})
+    return (long.groupby(["method", "source", "request"], sort=False)["action"].value_counts(normalize=True)
+            .unstack(fill_value=0.0).reindex(columns=ACTIONS, fill_value=0.0).stack().rename("share").reset_index())
+
+
+def stated_vs_reply(df: pd.DataFrame, path=None, title: str = "What the model states and what its reply does"):
+    """Per method (columns): the action stated in <analyze> (top row) and the reply's own behaviour (bottom row), as
+    shares by the request's true type; the two differ where the stated choice is not carried out."""
+    g = sns.catplot(data=stated_and_reply_shares(df), kind="bar", x="action", y="share", hue="request", col="method",
+                    row="source", order=ACTIONS, hue_order=["vague (VQ)", "clear (DQ)"], height=2.6, aspect=1.1,
+                    col_order=list(dict.fromkeys(df["method"])), palette=["#c44e52", "#4c72b0"], margin_titles=True)
+    for ax in g.axes.flat:
+        ax.set_ylim(0, 1)
+    g.set_titles(col_template="{col_name}", row_template="{row_name}")
+    g.set_axis_labels("action", "share")
+    g.figure.suptitle(title, y=1.03)
+    return _save(g.figure, path)

@@ -99,11 +99,12 @@ def _report(times, label):
 
 
 def run(profile: str, run_dir: str | None = None, only=None, overrides: dict | None = None, store: bool = False,
-        figures: bool = True, resume: bool = True, report: bool = True,
+        figures: bool = False, resume: bool = True, report: bool = True,
         log_output: bool = False) -> list[tuple[str, float, float]]:
-    """Execute the notebooks in order into the run folder, print time and peak RSS per notebook, copy figures.
+    """Execute the notebooks in order into the run folder, print time and peak RSS per notebook.
 
-    resume: a stage that finished here with the same parameters (done/<stage>.json) is skipped; once one stage
+    Everything stays in the run folder; figures=True also copies its figures and tables to the committed
+    figures/<profile>/ (a maintainer's choice: it replaces the record there). resume: a stage that finished here with the same parameters (done/<stage>.json) is skipped; once one stage
     runs, every later one runs too, since its inputs changed. log_output: papermill logs what each cell prints
     (progress inside a long stage; notebooks/00_colab.ipynb turns it on)."""
     import nbformat
@@ -161,6 +162,25 @@ def run(profile: str, run_dir: str | None = None, only=None, overrides: dict | N
     if report:
         _report(times, f"profile {params['profile']}, {out_dir}")
     return times
+
+
+def store_executed(run_dir, names=None, notebooks: Path | None = None) -> list[Path]:
+    """Write the notebooks already executed in a run folder (<run_dir>/notebooks/<stage>.ipynb) back to notebooks/,
+    cleaned as --store cleans them, without running anything; a notebook with no executed copy there is an error."""
+    import nbformat
+
+    folder, notebooks = Path(run_dir) / "notebooks", Path(notebooks or ROOT / "notebooks")
+    written = []
+    for name in names or NOTEBOOKS:
+        found = sorted(folder.glob(f"{name}.ipynb")) + sorted(folder.glob(f"{name}-*.ipynb"))
+        if not found:
+            raise ValueError(f"no executed {name} in {folder}: run it there first")
+        if len(found) > 1:
+            raise ValueError(f"several executed copies of {name} in {folder} ({', '.join(p.name for p in found)}): "
+                             "name one stage with --only")
+        nbformat.write(clean(nbformat.read(found[0], as_version=4)), notebooks / f"{name}.ipynb")
+        written.append(notebooks / f"{name}.ipynb")
+    return written
 
 
 def sweep(profile: str, grid: dict, run_dir: str | None = None, overrides: dict | None = None,
@@ -242,6 +262,11 @@ def main(argv=None):
     ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
                     help="override a parameter (value read as YAML), as papermill -p")
     ap.add_argument("--store", action="store_true", help="write the executed notebooks back to notebooks/ (for nbval)")
+    ap.add_argument("--store-from", default=None, metavar="RUN_DIR",
+                    help="write the notebooks already executed in RUN_DIR/notebooks/ back to notebooks/, running nothing")
+    ap.add_argument("--figures", action="store_true",
+                    help="also copy the run's figures and tables to the committed figures/<profile>/ (off: the run "
+                         "folder only)")
     ap.add_argument("--sweep", nargs="+", default=None, metavar="KEY=V1,V2",
                     help="run every combination, e.g. reward_variant=cobb_douglas,linear seed=0,1,2")
     ap.add_argument("--fresh", action="store_true", help="run every stage again, even those done with these parameters")
@@ -250,10 +275,14 @@ def main(argv=None):
         ap.error(f"unknown profile {args.profile!r}; valid: {', '.join(profiles())}")
     overrides = {k: yaml.safe_load(v) for k, v in args.p}
     try:
-        if args.sweep:
+        if args.store_from:
+            for path in store_executed(args.store_from, args.only):
+                print(f"stored {path}")
+        elif args.sweep:
             sweep(args.profile, parse_grid(args.sweep), args.run_dir, overrides, resume=not args.fresh)
         else:
-            run(args.profile, args.run_dir, args.only, overrides, args.store, resume=not (args.fresh or args.store))
+            run(args.profile, args.run_dir, args.only, overrides, args.store, figures=args.figures,
+                resume=not (args.fresh or args.store))
     except ValueError as e:  # a bad parameter: say which, no traceback
         ap.error(str(e))
 

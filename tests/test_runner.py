@@ -157,9 +157,9 @@ def test_a_run_on_the_authors_rows_copies_nothing_to_figures(monkeypatch, tmp_pa
     run_dir = tmp_path / "r"
     (run_dir / "eval").mkdir(parents=True)
     (run_dir / "eval" / "results_ci.csv").write_text("method,W\nsft,0.5\n")
-    runner.run("smoke", str(run_dir), ["05_evaluation"], {"use_paper_data": True}, report=False)
+    runner.run("smoke", str(run_dir), ["05_evaluation"], {"use_paper_data": True}, figures=True, report=False)
     assert not (tmp_path / "figures").exists() and "NOT copied" in capsys.readouterr().out
-    runner.run("smoke", str(run_dir), ["05_evaluation"], report=False)  # the project's own data: copied
+    runner.run("smoke", str(run_dir), ["05_evaluation"], figures=True, report=False)  # the project's own data: copied
     assert (tmp_path / "figures" / "smoke" / "results_ci.csv").exists()
 
 
