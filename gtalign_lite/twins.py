@@ -135,19 +135,37 @@ def ask_rates(rows: pd.DataFrame) -> dict:
             "format_ok": float(rows.format_ok.mean()), "n": int(len(rows))}
 
 
-def pair_bootstrap(rows: pd.DataFrame, n_resamples: int = 2000, seed: int = 0, cluster=("seed", "pair")) -> dict:
-    """The ask gap with a 95% interval from a cluster bootstrap over twin pairs (and seeds, where present)."""
-    keys = [k for k in cluster if k in rows]
-    t = rows.assign(a=rows.asks.fillna(False).astype(float), vague=rows.question_type == "VQ")
-    g = t.groupby(keys).apply(lambda d: pd.Series({"sv": d.a[d.vague].sum(), "nv": d.vague.sum(),
-                                                   "sc": d.a[~d.vague].sum(), "nc": (~d.vague).sum()}),
-                              include_groups=False)
+def gap_table(rows: pd.DataFrame, reference: str = "sft", n_resamples: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Per arm: P(ask | vague), P(ask | clear), the gap, and the gap's change against `reference`, each with a 95%
+    interval from one cluster bootstrap over (seed, twin pair), the same resamples for every arm (rows: arm, seed,
+    pair, question_type, asks)."""
+    t = rows.assign(a=rows.asks.fillna(False).astype(float), cluster=rows.seed.astype(str) + "|" + rows.pair)
+    clusters = sorted(t.cluster.unique())
     rng = np.random.default_rng(seed)
-    w = np.vstack([np.ones(len(g)), rng.multinomial(len(g), np.full(len(g), 1 / len(g)), n_resamples)])
-    with np.errstate(all="ignore"):
-        gap = w @ g.sv.to_numpy() / (w @ g.nv.to_numpy()) - w @ g.sc.to_numpy() / (w @ g.nc.to_numpy())
-    lo, hi = np.nanpercentile(gap[1:], [2.5, 97.5])
-    return {"gap": float(gap[0]), "lo": float(lo), "hi": float(hi), "clusters": int(len(g))}
+    w = np.vstack([np.ones(len(clusters)), rng.multinomial(len(clusters), np.full(len(clusters), 1 / len(clusters)),
+                                                           n_resamples)])
+
+    def rate(d, qtype):
+        g = d[d.question_type == qtype].groupby("cluster").a.agg(["sum", "count"]).reindex(clusters, fill_value=0)
+        with np.errstate(all="ignore"):
+            return (w @ g["sum"].to_numpy()) / (w @ g["count"].to_numpy())
+
+    def ci(v):
+        lo, hi = np.nanpercentile(v[1:], [2.5, 97.5])
+        return float(v[0]), float(lo), float(hi)
+
+    gaps = {arm: (rate(d, "VQ"), rate(d, "DQ")) for arm, d in t.groupby("arm")}
+    out = []
+    for arm, (v, c) in gaps.items():
+        row = {"arm": arm, "seeds": int(t[t.arm == arm].seed.nunique()), "pairs": int(t[t.arm == arm].pair.nunique())}
+        for name, vec in (("p_ask_vague", v), ("p_ask_clear", c), ("gap", v - c)):
+            row[name], row[f"{name}_lo"], row[f"{name}_hi"] = ci(vec)
+        if reference in gaps and arm != reference:
+            rv, rc = gaps[reference]
+            for name, vec in (("gap_change", (v - c) - (rv - rc)), ("clear_change", c - rc)):
+                row[name], row[f"{name}_lo"], row[f"{name}_hi"] = ci(vec)
+        out.append(row)
+    return pd.DataFrame(out)
 
 
 # ---- the transfer probe: does a push on vague items stay with them? ----------------------------------------------
