@@ -6,7 +6,7 @@ RUN     ?= runs/$(PROFILE)
 TORCH   ?= torch==2.13.0
 STAMP   := $(VENV)/.installed
 
-.PHONY: venv unit test smoke-notebooks reproduce paper-eval sweep prereg nbval notebooks bench clean
+.PHONY: venv unit test smoke-notebooks reproduce notebooks-run paper-eval sweep prereg nbval notebooks bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -22,7 +22,15 @@ venv: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -q tests
 
+# The main job: one seed of the second pre-registered experiment (docs/preregistration-2.md) on writing, arms welfare
+# and control, two stages at a time, ending in $(REPRO)/writing/report.md and its figures; resumes where it stopped.
+REPRO ?= runs/reproduce
 reproduce: $(STAMP)
+	$(PY) scripts/prereg2.py --family writing --seeds 0 --arms welfare control --jobs 2 --runs $(REPRO)
+	$(PY) scripts/prereg2_report.py --root $(REPRO) --family writing
+
+# The notebooks 01-07 end to end for a profile (papermill; smoke: a few minutes, cpu: the first experiment's design).
+notebooks-run: $(STAMP)
 	$(PY) -m gtalign_lite.runner --profile $(PROFILE) --run-dir $(RUN)
 
 # The committed cpu run's models also evaluated on stratified samples of the authors' test rows and OOD sets (05):
@@ -30,7 +38,7 @@ reproduce: $(STAMP)
 # tables stay in runs/cpu-paper: nothing derived from the authors' data is committed (the runner copies nothing).
 PAPER_DATA ?= ../shared/gtalign-data/data
 paper-eval: $(STAMP)
-	test -f $(RUN)/done/04_grpo_welfare-cobb_douglas.json || { echo "run make reproduce first"; exit 1; }
+	test -f $(RUN)/done/04_grpo_welfare-cobb_douglas.json || { echo "run make notebooks-run first"; exit 1; }
 	rm -rf $(RUN)-paper && cp -a $(RUN) $(RUN)-paper
 	$(PY) -m gtalign_lite.runner --profile $(PROFILE) --run-dir $(RUN)-paper --only 01_data 05_evaluation \
 		-p use_paper_data true -p paper_data_path $(PAPER_DATA) -p paper_test_per_source 16 -p paper_ood_per_source 16
@@ -64,7 +72,7 @@ test: $(STAMP)
 	OMP_NUM_THREADS=1 $(MAKE) -j2 --output-sync=target unit smoke-notebooks
 
 smoke-notebooks: $(STAMP)
-	$(MAKE) reproduce PROFILE=smoke
+	$(MAKE) notebooks-run PROFILE=smoke
 	$(MAKE) nbval
 
 # Maintainers: re-execute the notebooks (smoke) and store their outputs as the nbval reference.

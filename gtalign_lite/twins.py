@@ -168,6 +168,38 @@ def gap_table(rows: pd.DataFrame, reference: str = "sft", n_resamples: int = 200
     return pd.DataFrame(out)
 
 
+def verdicts(gaps: pd.DataFrame, gates: pd.DataFrame, margins: pd.DataFrame, push: pd.DataFrame, n_seeds: int) -> dict:
+    """Each hypothesis's verdict by the rules of docs/preregistration-2.md, from the sampled gap table (gap_table),
+    the gates (one row per seed), the margins and the per-step push table (both with arm)."""
+    g = gaps.set_index("arm")
+    partial = f" (partial: {n_seeds} of 3 seeds)" if n_seeds < 3 else ""
+    gates_ok = bool(len(gates)) and bool(gates.passed.all())
+    out = {}
+    if "welfare" in g.index and "gap_change" in g:
+        r = g.loc["welfare"]
+        if not gates_ok:
+            out["H1"] = "not testable: a gate failed"
+        elif r.gap_change_lo > 0 and r.gap >= 0.15:
+            out["H1"] = "confirmed"
+        else:
+            wm = margins[(margins.arm == "welfare")]
+            symmetric = bool(len(wm)) and abs(wm.d_V_plus_d_D.iloc[0]) <= 0.1
+            kappa_ok = bool((gates.probe_kappa >= 0.04).all())
+            mixed = push[push.arm == "welfare"].mixed_share.mean() if len(push) else float("nan")
+            if r.gap_hi < 0.15 and symmetric and kappa_ok and mixed >= 0.6:
+                out["H1"] = "refuted"
+            else:
+                out["H1"] = "inconclusive"
+    if "control" in g.index and "clear_change" in g:
+        r = g.loc["control"]
+        out["H2"] = ("confirmed" if r.clear_change >= 0.1 and r.gap_hi < 0.15 else
+                     "refuted" if r.clear_change < 0.1 else "inconclusive")
+    if "decision" in g.index:
+        r = g.loc["decision"]
+        out["H3"] = "confirmed" if r.gap_lo > 0.3 else "refuted" if r.gap_hi < 0.15 else "inconclusive"
+    return {k: v + partial for k, v in out.items()}
+
+
 # ---- the transfer probe: does a push on vague items stay with them? ----------------------------------------------
 
 def _action_logits(model, tok, items: list[dict]):

@@ -181,14 +181,15 @@ def jobs_for(seeds, arms) -> list[tuple[str, list[str], list[str]]]:
 
 
 def run_all(a) -> int:
-    """Every stage of the seeds and arms, `--jobs` at a time (one torch thread each), each as soon as what it needs
-    has finished; one log per stage in the run folder. Returns the number of failed stages."""
+    """Every stage of the seeds and arms, `--jobs` at a time (one torch thread each, or `--jobs` threads for a stage
+    that runs alone), each as soon as what it needs has finished; one log per stage in the run folder. Returns the
+    number of failed stages."""
     import subprocess
 
     todo, running, done, failed = jobs_for(a.seeds, a.arms), {}, set(), set()
     logs = ROOT / a.runs / a.family
     logs.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    env = dict(os.environ)
     while todo or running:
         for name, proc in list(running.items()):
             if proc.poll() is not None:
@@ -204,6 +205,9 @@ def run_all(a) -> int:
             name, args, _ = ready.pop(0)
             todo.remove((name, args, _))
             cmd = [sys.executable, __file__, "--family", a.family, "--profile", a.profile, "--runs", a.runs, *args]
+            # a stage alone on the machine (a seed's SFT before anything else can start) gets every core's thread
+            alone = not running and not [j for j in todo if set(j[2]) <= done]
+            env["OMP_NUM_THREADS"] = str(a.jobs if alone else 1)
             if a.keep:
                 cmd.append("--keep")
             log = open(logs / f"{name}.log", "a")

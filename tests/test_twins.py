@@ -118,3 +118,46 @@ def test_push_table_by_hand():
     t = twins.push_table(history, group_size=2, groups_per_step=2).iloc[0]
     assert t.mixed_share == 0.5 and t.push_vague == pytest.approx(0.5) and t.push_clear == 0.0
     assert (t.ask_rate_vague, t.ask_rate_clear) == (0.5, 0.0) and t.format_ok == 0.75
+
+
+def _gaps(**arms):
+    """A sampled gap table with the columns verdicts reads, each arm's numbers given by hand."""
+    return pd.DataFrame([{"arm": arm, **cols} for arm, cols in arms.items()])
+
+
+GATES_OK = pd.DataFrame([{"passed": True, "probe_kappa": 0.05}] * 3)
+MARGINS_SYM = pd.DataFrame([{"arm": "welfare", "d_V_plus_d_D": 0.05}])
+PUSH_MIXED = pd.DataFrame([{"arm": "welfare", "mixed_share": 0.7}])
+
+
+@pytest.mark.parametrize("welfare, want", [
+    ({"gap": 0.4, "gap_lo": 0.2, "gap_hi": 0.6, "gap_change": 0.4, "gap_change_lo": 0.1, "gap_change_hi": 0.7}, "confirmed"),
+    ({"gap": 0.05, "gap_lo": -0.05, "gap_hi": 0.12, "gap_change": 0.0, "gap_change_lo": -0.1, "gap_change_hi": 0.1}, "refuted"),
+    ({"gap": 0.1, "gap_lo": -0.05, "gap_hi": 0.3, "gap_change": 0.1, "gap_change_lo": -0.1, "gap_change_hi": 0.3},
+     "inconclusive"),
+])
+def test_h1_follows_the_registered_rule(welfare, want):
+    assert twins.verdicts(_gaps(welfare=welfare), GATES_OK, MARGINS_SYM, PUSH_MIXED, 3)["H1"] == want
+
+
+def test_h1_is_not_testable_when_a_gate_failed_and_partial_with_fewer_seeds():
+    welfare = {"gap": 0.4, "gap_lo": 0.2, "gap_hi": 0.6, "gap_change": 0.4, "gap_change_lo": 0.1, "gap_change_hi": 0.7}
+    gates = pd.DataFrame([{"passed": False, "probe_kappa": 0.05}])
+    assert twins.verdicts(_gaps(welfare=welfare), gates, MARGINS_SYM, PUSH_MIXED, 1)["H1"] == \
+        "not testable: a gate failed (partial: 1 of 3 seeds)"
+
+
+@pytest.mark.parametrize("control, want", [
+    ({"gap": 0.0, "gap_lo": -0.1, "gap_hi": 0.1, "clear_change": 0.3}, "confirmed"),
+    ({"gap": 0.0, "gap_lo": -0.1, "gap_hi": 0.1, "clear_change": 0.05}, "refuted"),
+    ({"gap": 0.2, "gap_lo": 0.0, "gap_hi": 0.4, "clear_change": 0.3}, "inconclusive"),
+])
+def test_h2_follows_the_registered_rule(control, want):
+    assert twins.verdicts(_gaps(control=control), GATES_OK, MARGINS_SYM, PUSH_MIXED, 3)["H2"] == want
+
+
+@pytest.mark.parametrize("decision, want", [({"gap": 0.5, "gap_lo": 0.35, "gap_hi": 0.6}, "confirmed"),
+                                            ({"gap": 0.05, "gap_lo": -0.02, "gap_hi": 0.1}, "refuted"),
+                                            ({"gap": 0.3, "gap_lo": 0.2, "gap_hi": 0.4}, "inconclusive")])
+def test_h3_follows_the_registered_rule(decision, want):
+    assert twins.verdicts(_gaps(decision=decision), GATES_OK, MARGINS_SYM, PUSH_MIXED, 3)["H3"] == want
