@@ -182,6 +182,45 @@ def load_reference_runs(root=None, sources=None, rewards=None, steps=None, label
 
 
 
+# ---- the question split: rules are tuned on the dev half, agreement is reported on the report half --------------
+
+SPLIT_FILE = Path(__file__).parent / "data" / "question_split.json"
+HALVES = ("dev", "report")
+
+
+def question_key(source: str, question: str) -> str:
+    """The committed name of one test question: the first 16 hex digits of sha256("<source>\\n<question>")."""
+    return hashlib.sha256(f"{source}\n{question.strip()}".encode()).hexdigest()[:16]
+
+
+def make_question_split(labels: pd.DataFrame, seed: int = 0) -> dict:
+    """Each source's distinct questions in two halves, shuffled within each label (harmful, ambiguous, ...) so
+    that both halves hold the same mix: {"dev": [keys], "report": [keys]}."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    split = {h: [] for h in HALVES}
+    qs = labels.assign(key=[question_key(s, q) for s, q in zip(labels["source"], labels["question"])])
+    qs = qs.drop_duplicates("key").sort_values("key")
+    for _, g in qs.groupby(["source", qs["label"].astype(str)]):
+        keys = list(g["key"])
+        rng.shuffle(keys)
+        split["dev"] += keys[: len(keys) // 2]
+        split["report"] += keys[len(keys) // 2:]
+    return {h: sorted(v) for h, v in split.items()}
+
+
+def question_half(d: pd.DataFrame, split_file=SPLIT_FILE) -> pd.Series:
+    """dev or report per generation, from the committed split (a question missing from it: KeyError)."""
+    split = json.loads(Path(split_file).read_text())
+    half = {k: h for h in HALVES for k in split[h]}
+    keys = [question_key(s, q) for s, q in zip(d["source"], d["question"])]
+    missing = [k for k in keys if k not in half]
+    if missing:
+        raise KeyError(f"{len(missing)} questions are not in {split_file}, e.g. {missing[:3]}")
+    return pd.Series([half[k] for k in keys], index=d.index, name="half")
+
+
 # ---- what the outputs chose, and our judge on them -----------------------------------------------------
 
 _JSON_PARTS = ("answer", "followup", "follow_up", "question")  # fields the authors' models put in a JSON response
