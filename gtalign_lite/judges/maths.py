@@ -25,7 +25,7 @@ MAX_REWRITE_OPS = 40  # _same_function simplifies only small expressions: simpli
 _HUGE_POWER = re.compile(r"\^\s*\{?\s*-?\d{4,}|\^\s*\{[^{}]*\^|\^\s*\w\s*\^|\d{4,}\s*!|\d{25,}")
 _HAS_MATH = re.compile(r"\d|\\[a-z]+|\$")
 _STATED = [re.compile(p, re.I) for p in (  # in order of trust: a stated answer, then "=", then "is"
-    r"\b(?:final answer|answers?|solutions?|roots?|values?|results?)\s*(?:is|are|:|=|equals?)\s*(?:that\s+)?",
+    r"\b(?:final answer|answers?|solutions?|roots?|values?|results?)\s*(?:is|are|:|=|equals?)\s*:?\s*(?:that\s+)?",
     r"=|\\approx|\u2248", r"\b(?:is|are|equals|gives|get|becomes)\b")]
 _LAST_MATH = re.compile(r"\$[^$]+\$|\\\((.+?)\\\)|-?\d[\d,]*(?:\.\d+)?(?:[eE][+-]?\d+)?(?:\^\{?\\circ\}?|\\?%)?|-?\.\d+")
 # words before or after the answer: "about 1.65 inches" -> "1.65", "9 values of x" -> "9"
@@ -72,7 +72,7 @@ def final_answer(text: str) -> str | None:
     remark (asides in brackets dropped), its last bold math, its display, what follows "answer is", "=" or "is"
     (else the sentence when it is all math, else its last number or $...$); with no math anywhere, the last
     statement's stated part when it is a short formula or one word; else None."""
-    text = text or ""
+    text = re.sub(r"\$\$(.+?)\$\$", lambda m: f"$${' '.join(m.group(1).split())}$$", text or "", flags=re.S)  # one line
     boxed = last_boxed(text)
     if boxed is not None:
         return boxed.strip()
