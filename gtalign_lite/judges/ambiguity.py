@@ -82,6 +82,14 @@ def request_of(item: dict) -> str:
     return _HEADERS.sub(" ", "\n".join(str(p) for p in parts if p))
 
 
+def topic_of(item: dict) -> str:
+    """What a reply must speak of (the reward's topic guard): the question and its gold answers; abg-coqa: the last
+    question and the passage sentences it is about (the whole story would share a word with almost anything)."""
+    problem = str(item.get("problem") or item.get("question") or "")
+    asked = problem.rpartition("Question:")[2] + " " + focus_passage(problem, 0) if "Question:" in problem else problem
+    return "\n".join([asked, str(item.get("question") or "") if "Question:" not in problem else ""] + gold_answers(item))
+
+
 def clarifying_question(item: dict, response: str) -> str | None:
     """The first question in the response that is about the request (shares its content words or asks
     which reading is meant), or None."""
