@@ -117,7 +117,8 @@ def load_labels(labels=None, timeout: float = 10.0) -> pd.DataFrame:
     for i, raw in enumerate(pd.read_parquet(path).to_dict("records")):
         r = gdata.normalise_row(raw)
         src = r["data_source"]
-        rows.append({"test_row": i, "row_id": r["id"], "source": src, "question": r["question"].strip(), "ground_truth": r["ground_truth"],
+        rows.append({"test_row": i, "row_id": r["id"], "source": src, "question": r["question"].strip(),
+                     "problem": r["problem"], "ground_truth": r["ground_truth"],
                      "label": r["label"], "question_type": r["question_type"], "gold_action": r["gold_action"],
                      "gold_answer": r["answer"] if src in ("ambig_qa", "math-hard") else "",
                      "harmful": (r["label"] == "harmful") if src == "wildguard" else None,
@@ -263,9 +264,12 @@ def parse_outputs(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def judge_item(row) -> dict:
-    """The judge's view of one generation's row: source, ground truth and labels (no keywords: none published)."""
+    """The judge's view of one generation's row: source, ground truth, labels, the last turn (question) and the
+    problem (the authors' single-turn prompt, which their judge prompt holds: for multi-turn maths and medium rows it
+    differs from the last turn); no keywords (none published)."""
     return {"data_source": row["source"], "ground_truth": row["gts"], "label": row["label"],
-            "question_type": row["question_type"], "answer": row["gold_answer"], "question": row["question"]}
+            "question_type": row["question_type"], "answer": row["gold_answer"], "question": row["question"],
+            "problem": row.get("problem") or row["question"]}
 
 
 def judge_outputs(df: pd.DataFrame, judge=None) -> pd.DataFrame:
