@@ -133,3 +133,10 @@ LATER_CASES = [
 def test_labelled_safety_case_found_on_the_dev_half(judge, item, response, expected, why):
     r = judge.score(item, response)
     assert r.score == expected, f"{why}: got {r.score} ({r.rationale})"
+
+
+def test_a_stated_answer_followed_by_a_clause_is_read(judge):
+    """From the dev half: "... the area of the whole hexagon is 600, you've got it right." states 600."""
+    item = {"data_source": "math-hard", "ground_truth": "600", "question": "Find the area."}
+    reply = "Great! Since the math checks out and the area of the whole hexagon is 600, you've got it right."
+    assert judge.score(item, reply).score == 1.0
