@@ -29,7 +29,7 @@ _STATED = [re.compile(p, re.I) for p in (  # in order of trust: a stated answer,
     r"=|\\approx|\u2248", r"\b(?:is|are|equals|gives|get|becomes)\b")]
 _LAST_MATH = re.compile(r"\$[^$]+\$|\\\((.+?)\\\)|-?\d[\d,]*(?:\.\d+)?(?:[eE][+-]?\d+)?(?:\^\{?\\circ\}?|\\?%)?|-?\.\d+")
 # words before or after the answer: "about 1.65 inches" -> "1.65", "9 values of x" -> "9"
-_EDGE_WORDS = re.compile(r"^(?:[A-Za-z]{2,}\s+)+(?=\S)|\s+[A-Za-z]{2,}(?:/[A-Za-z]+)?(?:\s+[A-Za-z/]+)*[.,;:]?$")
+_EDGE_WORDS = re.compile(r"^(?:[A-Za-z]{2,}\s+)+(?=\S)|\s+[A-Za-z][A-Za-z']+(?:/[A-Za-z]+)?(?:\s+[A-Za-z/']+)*[.,;:]?$")
 _ASSIGNMENTS = re.compile(r"(?<![\\\w])[a-zA-Z]\w*\s*=\s*([^=,;]+?)\s*(?:,|\band\b|\bor\b|$)")
 _ASSIGNMENT_RUN = re.compile(r"(?<![\\\w])[a-zA-Z]\w*\s*=\s*[^=,;]+?(?:\s*(?:,|\band\b|\bor\b)\s*[a-zA-Z]\w*\s*=\s*[^=,;]+?)+$")
 _CONDITION = re.compile(r"\b(?:with|such that|where|for which|satisfying)\s+(?=.*[\d\\<>])", re.I)
@@ -144,7 +144,7 @@ def _stated_part(text: str, mark: re.Match) -> str:
 
 def _unwrap(ans: str) -> str:
     r"""Strip $...$, a whole-answer \text{...}, a trailing period; 1,250 -> 1250; 4.5e33 -> 4.5\times10^{33}."""
-    ans = ans.strip().strip("$").strip().rstrip(".").rstrip("\u2033\u2032").strip()  # 1.2″ (arcsec) -> 1.2
+    ans = ans.strip().strip("$").strip().rstrip(".,;").rstrip("\u2033\u2032").strip()  # 1.2″ (arcsec) -> 1.2
     ans = _UNIT_AFTER_SPACE.split(ans)[0] if _HAS_MATH.search(_UNIT_AFTER_SPACE.split(ans)[0]) else ans
     m = re.fullmatch(r"\\(?:text|textbf|mathrm)\{([^{}]*)\}", ans)
     if m:
