@@ -140,3 +140,22 @@ def test_a_stated_answer_followed_by_a_clause_is_read(judge):
     item = {"data_source": "math-hard", "ground_truth": "600", "question": "Find the area."}
     reply = "Great! Since the math checks out and the area of the whole hexagon is 600, you've got it right."
     assert judge.score(item, reply).score == 1.0
+
+
+AMBIG = {"data_source": "ambig_qa", "question": "When was the american civil liberties union formed?",
+         "ground_truth": "multipleQAs###There are multiple meanings of the question.Meaning 0: When was the ACLU formed?; "
+                         "Answer 0: January 19, 1920 Meaning 1: When was the ACLU Foundation formed?; Answer 1: 1967",
+         "question_type": "VQ", "label": "multipleQAs"}
+
+
+@pytest.mark.parametrize("reply,expected,why", [
+    ("When was the American Civil Liberties Union (ACLU) formed? The American Civil Liberties Union was formed on "
+     "June 28, 1920.", 0.0, "restates the question, then picks one reading: a copy is no clarifying question"),
+    ("When was the american civil liberties union formed? When was the american civil liberties union formed?", 0.0,
+     "the question twice asks nothing about the ambiguity"),
+    ("Do you mean the ACLU itself or the ACLU Foundation?", 1.0, "asks which reading is meant"),
+])
+def test_a_copy_of_an_ambiguous_question_is_no_clarifying_question(judge, reply, expected, why):
+    """From the dev half of ambig_qa: a reply that repeats the question is not asking about the ambiguity."""
+    r = judge.score(AMBIG, reply)
+    assert r.score == expected, f"{why}: got {r.score} ({r.rationale})"
