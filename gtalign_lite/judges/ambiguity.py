@@ -86,8 +86,9 @@ def topic_of(item: dict) -> str:
     """What a reply must speak of (the reward's topic guard): the question and its gold answers; abg-coqa: the last
     question and the passage sentences it is about (the whole story would share a word with almost anything)."""
     problem = str(item.get("problem") or item.get("question") or "")
-    asked = problem.rpartition("Question:")[2] + " " + focus_passage(problem, 0) if "Question:" in problem else problem
-    return "\n".join([asked, str(item.get("question") or "") if "Question:" not in problem else ""] + gold_answers(item))
+    if "Question:" in problem:  # abg-coqa: Context / Previous Q&A / Question
+        problem = problem.rpartition("Question:")[2] + "\n" + focus_passage(problem, 0)
+    return "\n".join([problem] + gold_answers(item))
 
 
 def clarifying_question(item: dict, response: str) -> str | None:

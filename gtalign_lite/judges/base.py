@@ -285,8 +285,8 @@ def word_count(text: str) -> int:
     return len(_CJK.findall(text or "")) + len(_CJK.sub(" ", text or "").split())
 
 
-_SPEECH = r"(?:said|says|say|asked|asks|ask|replied|replies|answered|answers|shouted|shouts|whispered|whispers|yelled|" \
-          r"muttered|added|adds|explained|explains|told \w+|tells \w+|wrote|writes|snapped|cried)"
+_SPEECH = (r"(?:said|says|say|asked|asks|ask|replied|replies|answered|answers|shouted|shouts|whispered|whispers|"
+           r"yelled|muttered|added|adds|explained|explains|told \w+|tells \w+|wrote|writes|snapped|cried)")
 _QUOTE = r"(?:\"[^\"]{2,}?\"|\u201c[^\u201d]{2,}?\u201d)"
 # Embedded dialogue: a quotation led in by a speech verb or a speaker's colon, or followed by one ("...," she said)
 _DIALOGUE = re.compile(rf"(?:\b{_SPEECH}\b,?\s*|\w:\s*){_QUOTE}|{_QUOTE},?\s+(?:\w+\s+){{0,2}}{_SPEECH}\b", re.I)
