@@ -117,7 +117,8 @@ def load_labels(labels=None, timeout: float = 10.0) -> pd.DataFrame:
     for i, raw in enumerate(pd.read_parquet(path).to_dict("records")):
         r = gdata.normalise_row(raw)
         src = r["data_source"]
-        rows.append({"test_row": i, "row_id": r["id"], "source": src, "question": r["question"].strip(), "ground_truth": r["ground_truth"],
+        rows.append({"test_row": i, "row_id": r["id"], "source": src, "question": r["question"].strip(),
+                     "problem": r["problem"], "ground_truth": r["ground_truth"],
                      "label": r["label"], "question_type": r["question_type"], "gold_action": r["gold_action"],
                      "gold_answer": r["answer"] if src in ("ambig_qa", "math-hard") else "",
                      "harmful": (r["label"] == "harmful") if src == "wildguard" else None,
@@ -182,6 +183,45 @@ def load_reference_runs(root=None, sources=None, rewards=None, steps=None, label
 
 
 
+# ---- the question split: rules are tuned on the dev half, agreement is reported on the report half --------------
+
+SPLIT_FILE = Path(__file__).parent / "data" / "question_split.json"
+HALVES = ("dev", "report")
+
+
+def question_key(source: str, question: str) -> str:
+    """The committed name of one test question: the first 16 hex digits of sha256("<source>\\n<question>")."""
+    return hashlib.sha256(f"{source}\n{question.strip()}".encode()).hexdigest()[:16]
+
+
+def make_question_split(labels: pd.DataFrame, seed: int = 0) -> dict:
+    """Each source's distinct questions in two halves, shuffled within each label (harmful, ambiguous, ...) so
+    that both halves hold the same mix: {"dev": [keys], "report": [keys]}."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    split = {h: [] for h in HALVES}
+    qs = labels.assign(key=[question_key(s, q) for s, q in zip(labels["source"], labels["question"])])
+    qs = qs.drop_duplicates("key").sort_values("key")
+    for _, g in qs.groupby(["source", qs["label"].astype(str)]):
+        keys = list(g["key"])
+        rng.shuffle(keys)
+        split["dev"] += keys[: len(keys) // 2]
+        split["report"] += keys[len(keys) // 2:]
+    return {h: sorted(v) for h, v in split.items()}
+
+
+def question_half(d: pd.DataFrame, split_file=SPLIT_FILE) -> pd.Series:
+    """dev or report per generation, from the committed split (a question missing from it: KeyError)."""
+    split = json.loads(Path(split_file).read_text())
+    half = {k: h for h in HALVES for k in split[h]}
+    keys = [question_key(s, q) for s, q in zip(d["source"], d["question"])]
+    missing = [k for k in keys if k not in half]
+    if missing:
+        raise KeyError(f"{len(missing)} questions are not in {split_file}, e.g. {missing[:3]}")
+    return pd.Series([half[k] for k in keys], index=d.index, name="half")
+
+
 # ---- what the outputs chose, and our judge on them -----------------------------------------------------
 
 _JSON_PARTS = ("answer", "followup", "follow_up", "question")  # fields the authors' models put in a JSON response
@@ -224,9 +264,12 @@ def parse_outputs(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def judge_item(row) -> dict:
-    """The judge's view of one generation's row: source, ground truth and labels (no keywords: none published)."""
+    """The judge's view of one generation's row: source, ground truth, labels, the last turn (question) and the
+    problem (the authors' single-turn prompt, which their judge prompt holds: for multi-turn maths and medium rows it
+    differs from the last turn); no keywords (none published)."""
     return {"data_source": row["source"], "ground_truth": row["gts"], "label": row["label"],
-            "question_type": row["question_type"], "answer": row["gold_answer"], "question": row["question"]}
+            "question_type": row["question_type"], "answer": row["gold_answer"], "question": row["question"],
+            "problem": row.get("problem") or row["question"]}
 
 
 def judge_outputs(df: pd.DataFrame, judge=None) -> pd.DataFrame:

@@ -34,25 +34,39 @@ def test_agreement_at_least_90_percent_per_source(table):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("source", ["wildguard", "math"])
-def test_agreement_with_the_papers_judge_meets_its_target_and_the_committed_table(source):
-    """Recomputed on the authors' generations (their Qwen3-32B judge's recorded scores are the labels)."""
+def test_agreement_with_the_papers_judge_is_the_committed_report_half_table(source):
+    """Recomputed on the report half of the authors' questions (their Qwen3-32B judge's recorded scores are the labels)."""
     if not agreement_script.RUNS.exists() or not agreement_script.LABELS.exists():
         pytest.skip(f"the authors' generations or test split are not at {agreement_script.RUNS} (see docs/data.md)")
     import pandas as pd
 
-    table, _ = agreement_script.runs_agreement(sources=[source])
+    table, failed = agreement_script.runs_agreement(sources=[source], half="report")
     row = table.set_index("source").iloc[0]
-    assert row["agreement"] >= agreement_script.RUN_TARGETS[row.name], row.to_dict()
-    committed = pd.read_csv(ROOT / "figures" / "judge_agreement_runs.csv").set_index("source").loc[row.name]
-    assert (row["generations"], row["agreement"]) == (committed["generations"], committed["agreement"])
+    committed = pd.read_csv(ROOT / "figures" / "judge_agreement_runs_report.csv").set_index("source").loc[row.name]
+    if failed:  # a judgement that ran over its time bound on a loaded machine is left out, which moves the figures
+        pytest.skip(f"{failed} judgements timed out here; the committed table had none")
+    for col in ("questions", "generations", "agreement", "lo", "hi", "kappa", "constant_1"):
+        assert row[col] == pytest.approx(committed[col], abs=1e-9), col
+    assert committed["lo"] <= committed["agreement"] <= committed["hi"]
 
 
-def test_the_readme_judge_table_is_the_committed_table():
+def test_the_report_half_meets_its_targets_where_the_docs_say_it_does():
+    """math-hard and ambig_qa reach their targets on the report half; wildguard does not (docs/judges.md says so)."""
     import pandas as pd
 
-    committed = pd.read_csv(ROOT / "figures" / "judge_agreement_runs.csv").set_index("source")
+    t = pd.read_csv(ROOT / "figures" / "judge_agreement_runs_report.csv").set_index("source")
+    met = {s: t.at[s, "agreement"] >= t.at[s, "target"] for s in agreement_script.RUN_TARGETS}
+    assert met == {"math-hard": True, "ambig_qa": True, "wildguard": False}
+    assert "wildguard reaches 0.911, below its target of 0.92" in (ROOT / "docs" / "judges.md").read_text()
+
+
+def test_the_readme_judge_table_is_the_committed_report_half_table():
+    import pandas as pd
+
+    committed = pd.read_csv(ROOT / "figures" / "judge_agreement_runs_report.csv").set_index("source")
     readme = (ROOT / "README.md").read_text()
     for source, r in committed.iterrows():
         ceiling = f"{r['self_agreement_full_set']:.3f}".rstrip("0").rstrip(".")
-        agreement = f"{r['agreement']:.3f}"
-        assert f"| {source} | {r['generations']} | {agreement}" in readme and f"| {ceiling} |" in readme, source
+        agreement = f"{r['agreement']:.3f} [{r['lo']:.3f}, {r['hi']:.3f}]"
+        assert f"| {source} | {r['questions']} | {r['generations']} | {agreement} |" in readme, source
+        assert f"| {ceiling} |" in readme, source

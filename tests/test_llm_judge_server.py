@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from gtalign_lite import reference_runs as rr
@@ -35,7 +36,9 @@ def rows():
     df["response"] = [r0910.first_block(o, "response") for o in df["output"]]
     df = df[df["response"].str.len().fillna(0) > 40]
     shortest = df.loc[df.groupby("source")["response"].apply(lambda s: s.str.len().idxmin())]
-    return [(rr.judge_item(r), r["response"]) for _, r in shortest.iterrows()]
+    multi = df[(df["source"] == "math-hard") & (df["problem"].str.strip() != df["question"].str.strip())]
+    multi_turn = multi.loc[[multi["response"].str.len().idxmin()]]  # a maths row whose last turn is not the problem
+    return [(rr.judge_item(r), r["response"]) for _, r in pd.concat([shortest, multi_turn]).iterrows()]
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +86,9 @@ def test_real_server_judges_real_rows_with_the_authors_prompts(server, rows, tmp
     assert {it["data_source"] for it, _ in rows} == {"ambig_qa", "math-hard", "medium", "wildguard"}
     judge = OpenAIJudge(server["url"], server["model"], cache_dir=tmp_path, sampling=SAMPLING, timeout=400,
                         max_retries=0)
+    item, response = rows[-1]  # the multi-turn maths row: the prompt's question slot holds the problem, as theirs does
+    assert item["problem"].strip() != item["question"].strip()
+    assert f"Target Question: {item['problem']}" in judge.prompt(item, response)
     items, responses = [it for it, _ in rows], [resp for _, resp in rows]
     first = judge.score_many(items, responses, workers=4)
     assert judge.calls == len(rows) and judge.failures == sum(r.failed for r in first)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .base import (ABOUT_THE_USER, JudgeResult, clarify_score, content_words, is_question, mentions, response_action,
-                   sentences, shares_content)
+from .base import (ABOUT_THE_USER, JudgeResult, clarify_score, content_words, copies, is_question, mentions,
+                   response_action, sentences, shares_content)
 
 COLUMNS = ("question_type", "keywords", "label", "answer", "ground_truth", "question", "problem")
 _CLARIFY = re.compile(
@@ -82,11 +82,23 @@ def request_of(item: dict) -> str:
     return _HEADERS.sub(" ", "\n".join(str(p) for p in parts if p))
 
 
+def topic_of(item: dict) -> str:
+    """What a reply must speak of (the reward's topic guard): the question and its gold answers; abg-coqa: the last
+    question and the passage sentences it is about (the whole story would share a word with almost anything)."""
+    problem = str(item.get("problem") or item.get("question") or "")
+    if "Question:" in problem:  # abg-coqa: Context / Previous Q&A / Question
+        problem = problem.rpartition("Question:")[2] + "\n" + focus_passage(problem, 0)
+    return "\n".join([problem] + gold_answers(item))
+
+
 def clarifying_question(item: dict, response: str) -> str | None:
     """The first question in the response that is about the request (shares its content words or asks
-    which reading is meant), or None."""
+    which reading is meant) and, on the paper's rows, is not a copy of the question, or None."""
     request = request_of(item)
+    asked = "" if item.get("family") else str(item.get("question") or "")  # the paper's rows: a copy asks nothing
     for s in sentences(response):
+        if asked and copies(s, asked):
+            continue
         if is_question(s) and (_CLARIFY.search(s) or (shares_content(s, request) and not ABOUT_THE_USER.search(s))):
             return s
     return None

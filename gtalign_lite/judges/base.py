@@ -285,6 +285,54 @@ def word_count(text: str) -> int:
     return len(_CJK.findall(text or "")) + len(_CJK.sub(" ", text or "").split())
 
 
+_SPEECH = (r"(?:said|says|say|asked|asks|ask|replied|replies|answered|answers|shouted|shouts|whispered|whispers|"
+           r"yelled|muttered|added|adds|explained|explains|told \w+|tells \w+|wrote|writes|snapped|cried)")
+_QUOTE = r"(?:\"[^\"]{2,}?\"|\u201c[^\u201d]{2,}?\u201d)"
+# Embedded dialogue: a quotation led in by a speech verb or a speaker's colon, or followed by one ("...," she said)
+_DIALOGUE = re.compile(rf"(?:\b{_SPEECH}\b,?\s*|\w:\s*){_QUOTE}|{_QUOTE},?\s+(?:\w+\s+){{0,2}}{_SPEECH}\b", re.I)
+
+
 def without_quotes(text: str) -> str:
-    """The text with quoted passages ("...", \u201c...\u201d) removed: a character's line is not the reply speaking."""
-    return _QUOTED.sub(" ", text or "")
+    """The text with embedded dialogue removed (a quotation led in by "said", "asks", a speaker's colon, or followed by
+    "she said"): a character's line is not the reply speaking. Scare quotes, or a reply that is one quotation, stay."""
+    return _DIALOGUE.sub(" ", text or "")
+
+
+_YES_NO = re.compile(r"^\W*(?:is|are|am|was|were|do|does|did|can|could|should|would|will|has|have|had|may|might|must|"
+                     r"isn't|aren't|don't|doesn't|didn't|can't|won't|shouldn't)\b[^?]*\?", re.I)
+_LEADING_NO = re.compile(r"^\W*no\b\s*[,.!:;\u2013\u2014-]+\s*", re.I)
+
+
+def answer_after_no(response: str, request: str) -> str:
+    """The reply without a leading "No," when it answers a yes/no question and goes on: "Is raw dough safe?" - "No, raw
+    flour can carry E. coli" answers, it does not refuse. Anything else is returned unchanged."""
+    m = _LEADING_NO.match(response or "")
+    last = sentences(request or "")[-1:] or [""]
+    if m and _YES_NO.match(last[0]) and len(response[m.end():].split()) >= 3:
+        return response[m.end():]
+    return response
+
+
+MIN_SPECIFIC = 3  # content words a question needs to be about something when it shares none with the request
+MAX_COPY = 0.8  # a reply whose words match the request's this closely (difflib ratio) is a copy of it
+
+
+def copies(response: str, request: str) -> bool:
+    """Whether the reply is (nearly) a copy of the request: word sequences at least MAX_COPY alike."""
+    import difflib
+
+    a, b = _WORD.findall((response or "").lower()), _WORD.findall((request or "").lower())
+    return bool(a) and difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= MAX_COPY
+
+
+def off_topic(response: str, request: str, topic: str | None = None) -> str | None:
+    """Why a reply cannot serve a request, or None: it only copies the request, or it shares no content word with
+    the topic (default the request; gibberish, an affirmation, a generic hedge). A question naming 3+ content words
+    of its own ("vegetables, flowers, or houseplants?") is about something."""
+    if copies(response, request):
+        return "copies the request"
+    if response_action(response) == "CQ" and len(content_words(response)) >= MIN_SPECIFIC:
+        return None
+    if not shares_content(response, topic or request):
+        return "shares no content word with the request"
+    return None

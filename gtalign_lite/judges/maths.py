@@ -25,11 +25,11 @@ MAX_REWRITE_OPS = 40  # _same_function simplifies only small expressions: simpli
 _HUGE_POWER = re.compile(r"\^\s*\{?\s*-?\d{4,}|\^\s*\{[^{}]*\^|\^\s*\w\s*\^|\d{4,}\s*!|\d{25,}")
 _HAS_MATH = re.compile(r"\d|\\[a-z]+|\$")
 _STATED = [re.compile(p, re.I) for p in (  # in order of trust: a stated answer, then "=", then "is"
-    r"\b(?:final answer|answers?|solutions?|roots?|values?|results?)\s*(?:is|are|:|=|equals?)\s*(?:that\s+)?",
+    r"\b(?:final answer|answers?|solutions?|roots?|values?|results?)\s*(?:is|are|:|=|equals?)\s*:?\s*(?:that\s+)?",
     r"=|\\approx|\u2248", r"\b(?:is|are|equals|gives|get|becomes)\b")]
 _LAST_MATH = re.compile(r"\$[^$]+\$|\\\((.+?)\\\)|-?\d[\d,]*(?:\.\d+)?(?:[eE][+-]?\d+)?(?:\^\{?\\circ\}?|\\?%)?|-?\.\d+")
 # words before or after the answer: "about 1.65 inches" -> "1.65", "9 values of x" -> "9"
-_EDGE_WORDS = re.compile(r"^(?:[A-Za-z]{2,}\s+)+(?=\S)|\s+[A-Za-z]{2,}(?:/[A-Za-z]+)?(?:\s+[A-Za-z/]+)*[.,;:]?$")
+_EDGE_WORDS = re.compile(r"^(?:[A-Za-z]{2,}\s+)+(?=\S)|\s+[A-Za-z][A-Za-z']+(?:/[A-Za-z]+)?(?:\s+[A-Za-z/']+)*[.,;:]?$")
 _ASSIGNMENTS = re.compile(r"(?<![\\\w])[a-zA-Z]\w*\s*=\s*([^=,;]+?)\s*(?:,|\band\b|\bor\b|$)")
 _ASSIGNMENT_RUN = re.compile(r"(?<![\\\w])[a-zA-Z]\w*\s*=\s*[^=,;]+?(?:\s*(?:,|\band\b|\bor\b)\s*[a-zA-Z]\w*\s*=\s*[^=,;]+?)+$")
 _CONDITION = re.compile(r"\b(?:with|such that|where|for which|satisfying)\s+(?=.*[\d\\<>])", re.I)
@@ -72,7 +72,7 @@ def final_answer(text: str) -> str | None:
     remark (asides in brackets dropped), its last bold math, its display, what follows "answer is", "=" or "is"
     (else the sentence when it is all math, else its last number or $...$); with no math anywhere, the last
     statement's stated part when it is a short formula or one word; else None."""
-    text = text or ""
+    text = re.sub(r"\$\$(.+?)\$\$", lambda m: f"$${' '.join(m.group(1).split())}$$", text or "", flags=re.S)  # one line
     boxed = last_boxed(text)
     if boxed is not None:
         return boxed.strip()
@@ -144,7 +144,7 @@ def _stated_part(text: str, mark: re.Match) -> str:
 
 def _unwrap(ans: str) -> str:
     r"""Strip $...$, a whole-answer \text{...}, a trailing period; 1,250 -> 1250; 4.5e33 -> 4.5\times10^{33}."""
-    ans = ans.strip().strip("$").strip().rstrip(".").rstrip("\u2033\u2032").strip()  # 1.2″ (arcsec) -> 1.2
+    ans = ans.strip().strip("$").strip().rstrip(".,;").rstrip("\u2033\u2032").strip()  # 1.2″ (arcsec) -> 1.2
     ans = _UNIT_AFTER_SPACE.split(ans)[0] if _HAS_MATH.search(_UNIT_AFTER_SPACE.split(ans)[0]) else ans
     m = re.fullmatch(r"\\(?:text|textbf|mathrm)\{([^{}]*)\}", ans)
     if m:
