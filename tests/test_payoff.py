@@ -25,7 +25,8 @@ def test_json_and_python_literal_and_curly_quotes_parse_equal(sample_matrix):
     (lambda d: d["VQ_CQ"].update(bonus=1), "VQ_CQ: extra sub-key bonus"),
     (lambda d: d["DQ_AQ"].update(LLM="2.0"), "DQ_AQ.LLM"),
     (lambda d: d["DQ_AQ"].update(user=True), "DQ_AQ.user"),
-    (lambda d: d.update(DQ_CQ=[1, 2]), "DQ_CQ"),
+    (lambda d: d.update(DQ_CQ=[1, 2, 3]), "DQ_CQ"),
+    (lambda d: d.update(DQ_CQ=[1]), "DQ_CQ"),
 ])
 def test_invalid_payoffs_name_the_key(mutate, needle):
     data = json.loads(json.dumps(SAMPLE))
@@ -82,3 +83,10 @@ def test_row_selection_and_unknown_type(sample_matrix):
     with pytest.raises(ValueError, match="question_type"):
         sample_matrix.row("XQ")
     assert math.isclose(sample_matrix["DQ_CQ"].user, 3.5)
+
+
+def test_a_compact_cell_reads_as_llm_then_user():
+    data = json.loads(json.dumps(SAMPLE))
+    data["DQ_CQ"] = [-2, 3]
+    m = PayoffMatrix.from_text(json.dumps(data))
+    assert (m["DQ_CQ"].llm, m["DQ_CQ"].user) == (-2.0, 3.0)
