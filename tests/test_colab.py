@@ -1,5 +1,6 @@
 """The Colab/Kaggle install: the colab extra, the runtime's packages kept, pip's output shown on failure, vLLM pins."""
 import importlib.metadata as md
+import os
 import importlib.util
 import subprocess
 import sys
@@ -139,3 +140,105 @@ def test_entry_notebook_runs_the_chain_in_one_kernel_and_resumes(tmp_path):
         assert f"smoke: run folder {run_dir}" in printed
     assert (run_dir / "data" / "train.jsonl").exists() and (run_dir / "notebooks" / "01_data.ipynb").exists()
     assert "done before with these parameters, skipped" in printed  # the second run resumed instead of redoing
+
+
+def colab_cells(**params) -> list[str]:
+    """00_colab's parameters, install and run-folder cells, with some parameters changed."""
+    cells = [c.source for c in nbformat.read(ROOT / "notebooks" / "00_colab.ipynb", as_version=4).cells
+             if c.cell_type == "code"]
+    return [cells[0] + "".join(f"\n{k} = {v!r}" for k, v in params.items()), cells[1], cells[2]]
+
+
+@pytest.fixture
+def on_colab(tmp_path, monkeypatch):
+    """A pretend Colab T4 runtime on this CPU: google.colab importable (drive.mount recorded), nvidia-smi saying
+    'Tesla T4', pip a stand-in, cwd an empty /content."""
+    import types
+
+    from gtalign_lite.train import LOCAL_CHECKPOINTS
+
+    mounted = []
+    colab, drive = types.ModuleType("google.colab"), types.ModuleType("google.colab.drive")
+    drive.mount = mounted.append
+    colab.drive = drive
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setitem(sys.modules, "google.colab.drive", drive)
+    monkeypatch.delitem(sys.modules, "colab_install", raising=False)
+    monkeypatch.delenv(LOCAL_CHECKPOINTS, raising=False)
+    monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE", raising=False)
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    monkeypatch.setenv("PATH", fake_nvidia_smi(bin_, "Tesla T4, 7.5, 550.54.15"))
+    monkeypatch.setattr(sys, "executable", fake_pip(bin_, code=1))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    content = tmp_path / "content"
+    content.mkdir()
+    monkeypatch.chdir(content)
+    return {"mounted": mounted, "bin": bin_, "content": content}
+
+
+def test_colab_first_cells_clone_install_in_the_cell_and_put_runs_on_drive(on_colab, capsys):
+    """00_colab's first code cells on this CPU as on a Colab T4: the clone from repo_url, the install's GPU line and
+    pip's own output in the cell, Drive mounted and checkpoints routed through local disk."""
+    from gtalign_lite.train import LOCAL_CHECKPOINTS
+
+    params, install, folders = colab_cells(repo_url=str(ROOT))
+    ns = {}
+    exec(params, ns)  # noqa: S102 (the repository's own notebook cells)
+    with pytest.raises(RuntimeError) as e:  # the stand-in pip fails: its words stop the cell
+        exec(install, ns)  # noqa: S102
+    out = capsys.readouterr().out
+    assert (on_colab["content"] / "gtalign-lite" / "params" / "smoke_gpu.yaml").exists()  # cloned and entered
+    assert "GPU: Tesla T4, compute capability 7.5, driver 550.54.15" in out and "Collecting unsloth" in out
+    assert type(e.value).__name__ == "InstallError" and "ResolutionImpossible (fake)" in str(e.value)
+    calls = (on_colab["bin"] / "calls").read_text()
+    assert "-e .[colab]" in calls and "vllm" not in calls
+    exec(folders, ns)  # noqa: S102
+    assert on_colab["mounted"] == ["/content/drive"] and os.environ[LOCAL_CHECKPOINTS] == "/content/checkpoints"
+    assert ns["run_dirs"] == {"smoke_gpu": "/content/drive/MyDrive/gtalign-lite/smoke_gpu",
+                              "colab_t4": "/content/drive/MyDrive/gtalign-lite/colab_t4"}
+
+
+def test_colab_vllm_on_a_t4_is_refused_before_anything_is_installed(on_colab):
+    params, install, _ = colab_cells(repo_url=str(ROOT), vllm=True)
+    ns = {}
+    exec(params, ns)  # noqa: S102
+    with pytest.raises(RuntimeError, match="Not installing: .*driver 580"):  # the clone's own InstallError
+        exec(install, ns)  # noqa: S102
+    assert not (on_colab["bin"] / "calls").exists()
+
+
+def test_kaggle_resumes_from_a_previous_versions_output(tmp_path, monkeypatch, capsys):
+    """A fake /kaggle/input holding a saved version's output (read-only): found, copied back writable, then the
+    runner's finished-stage record and the newest checkpoint are where a resumed run looks for them."""
+    from gtalign_lite import config
+    from gtalign_lite.train import last_checkpoint
+
+    old = tmp_path / "input" / "gtalign-colab" / "gtalign-lite" / "runs" / "colab_t4"
+    for rel, text in {"done/01_data.json": "{}", "grpo-cobb_douglas/checkpoint-20/trainer_state.json": "{}",
+                      "grpo-cobb_douglas/checkpoint-20/adapter_config.json": "{}"}.items():
+        (old / rel).parent.mkdir(parents=True, exist_ok=True)
+        (old / rel).write_text(text)
+    for f in sorted(old.rglob("*"), reverse=True):
+        f.chmod(0o555 if f.is_dir() else 0o444)
+    try:
+        assert config.previous_run("colab_t4", tmp_path / "input") == old
+        assert config.previous_run("smoke_gpu", tmp_path / "input") is None
+        new = tmp_path / "working" / "runs" / "colab_t4"
+        (new / "done").mkdir(parents=True)
+        (new / "done" / "01_data.json").write_text('{"mine": 1}')
+        assert config.restore_run(old, new) == 2  # the two checkpoint files; 01's record here is kept
+        assert (new / "done" / "01_data.json").read_text() == '{"mine": 1}'
+        assert last_checkpoint(new / "grpo-cobb_douglas").endswith("checkpoint-20")
+        (new / "grpo-cobb_douglas" / "checkpoint-20" / "trainer_state.json").write_text("{}")  # writable
+        # the notebook's resume_from parameter does the same from its run-folder cell (Kaggle detected)
+        monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Interactive")
+        monkeypatch.chdir(tmp_path / "working")
+        params, _, folders = colab_cells(resume_from=str(old), smoke_first=False)
+        ns = {"ON_COLAB": False, "ON_KAGGLE": True, "os": os}
+        exec(params, ns)  # noqa: S102
+        exec(folders, ns)  # noqa: S102
+        assert f"colab_t4: 0 files copied back from {old}" in capsys.readouterr().out  # all there already
+    finally:
+        for f in old.rglob("*"):
+            f.chmod(0o755)
