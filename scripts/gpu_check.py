@@ -111,8 +111,7 @@ def install_check(gpu: bool, resolve: bool = False) -> dict:
         spec = importlib.util.spec_from_file_location("colab_install", ROOT / "scripts" / "colab_install.py")
         ci = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(ci)
-        keep = ci._one("\n".join(ci.kept()))
-        for i, cmd in enumerate(ci.commands(importlib.util.find_spec("vllm") is not None, keep)):
+        for i, cmd in enumerate(ci.commands(importlib.util.find_spec("vllm") is not None, tempfile.mkdtemp())):
             cmd.insert(cmd.index("install") + 1, "--dry-run")
             done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
             lines = [ln for ln in (done.stdout + done.stderr).splitlines() if "WARNING: Location" not in ln]

@@ -13,11 +13,17 @@ pytest.importorskip("bitsandbytes", reason="pip install -c constraints.txt bitsa
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("gpu-check") / "report.json"
+    from transformers import AutoTokenizer
+
+    from gtalign_lite.models import embedded_model_dir
+
+    folder = tmp_path_factory.mktemp("gpu-check")
+    out, tok = folder / "report.json", folder / "tokenizer"  # a saved tokenizer, as scripts/gpu_bundle.py ships it
+    AutoTokenizer.from_pretrained(str(embedded_model_dir())).save_pretrained(tok)
     stages = "install,load_4bit_lora,adapter_save_reload,unmerged_vs_merged,sft_fp16,grpo_fp16,sft_bf16,grpo_bf16," \
              "vllm_rollouts"
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_check.py"), "--cpu-smoke", "--stages", stages,
-                           "--out", str(out)], capture_output=True, text=True, timeout=600)
+                           "--tokenizer", str(tok), "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     return json.loads(out.read_text())
 
