@@ -305,8 +305,9 @@ LOCAL_CHECKPOINTS = "GTALIGN_LOCAL_CHECKPOINTS"  # environment: a local-disk fol
 def checkpoints_on_local_disk(trainer, out_dir) -> Path:
     """Where a run keeps its checkpoints: out_dir, or with $GTALIGN_LOCAL_CHECKPOINTS set (00_colab sets it when the
     run folder is on Google Drive) a folder under it on local disk. That folder starts from out_dir's newest
-    checkpoint (a resume), and after each save its newest checkpoint is copied to out_dir, whose older one is
-    truncated and then deleted: Drive keeps deleted files in its trash, which counts against the quota."""
+    checkpoint (a resume; with none there it starts empty), and after each save its newest checkpoint is copied to
+    out_dir, whose older one is truncated and then deleted: Drive keeps deleted files in its trash, which counts
+    against the quota."""
     import os
     import shutil
 
@@ -317,6 +318,8 @@ def checkpoints_on_local_disk(trainer, out_dir) -> Path:
         return out_dir
     local = Path(root) / str(out_dir.resolve()).strip("/").replace("/", "__")
     remote = last_checkpoint(out_dir) if out_dir.exists() else None
+    if remote is None:  # nothing to resume from (a first run, or the runner removed the folder to train afresh)
+        shutil.rmtree(local, ignore_errors=True)
     mine = last_checkpoint(local) if local.exists() else None
     step = lambda path: int(Path(path).name.split("-")[1]) if path else -1  # noqa: E731
     if step(remote) > step(mine):

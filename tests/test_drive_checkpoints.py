@@ -58,6 +58,12 @@ def test_only_the_newest_checkpoint_reaches_drive_and_a_new_session_resumes_from
     assert checkpoints(drive) == ["checkpoint-5"]
     assert kept.stat().st_size == 0  # emptied before it was deleted: Drive's trash holds nothing of it
 
+    for f in sorted(drive.rglob("*"), reverse=True):  # the runner removes the run's folder to train afresh
+        f.unlink() if f.is_file() else f.rmdir()
+    fresh = []
+    train.train_or_load(tiny_trainer(drive, fresh), drive)
+    assert fresh == [1, 2, 3, 4, 5]  # not resumed from the local copy of the removed run
+
 
 def test_without_the_setting_checkpoints_stay_in_the_run_folder(tmp_path, monkeypatch):
     monkeypatch.delenv(train.LOCAL_CHECKPOINTS, raising=False)
