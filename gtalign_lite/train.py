@@ -77,7 +77,7 @@ def train_or_load(trainer, out_dir, resume: bool = True):
 
     from transformers import TrainerCallback, TrainerState
 
-    out_dir = checkpoints_on_local_disk(trainer, out_dir)
+    out_dir = checkpoints_on_local_disk(trainer, out_dir, resume)
     mine = fingerprint(trainer)
     ckpt = last_checkpoint(out_dir) if resume else None
     saved = out_dir / FINGERPRINT
@@ -302,7 +302,7 @@ def grpo(model, tok, dataset, rewards, out_dir, params: GRPOParams | dict, resum
 LOCAL_CHECKPOINTS = "GTALIGN_LOCAL_CHECKPOINTS"  # environment: a local-disk folder to train in (00_colab sets it)
 
 
-def checkpoints_on_local_disk(trainer, out_dir) -> Path:
+def checkpoints_on_local_disk(trainer, out_dir, resume: bool = True) -> Path:
     """Where a run keeps its checkpoints: out_dir, or with $GTALIGN_LOCAL_CHECKPOINTS set (00_colab sets it when the
     run folder is on Google Drive) a folder under it on local disk. That folder starts from out_dir's newest
     checkpoint (a resume; with none there it starts empty), and after each save its newest checkpoint is copied to
@@ -318,7 +318,7 @@ def checkpoints_on_local_disk(trainer, out_dir) -> Path:
         return out_dir
     local = Path(root) / str(out_dir.resolve()).strip("/").replace("/", "__")
     remote = last_checkpoint(out_dir) if out_dir.exists() else None
-    if remote is None:  # nothing to resume from (a first run, or the runner removed the folder to train afresh)
+    if remote is None or not resume:  # nothing to resume from (a first run, or the folder removed to train afresh)
         shutil.rmtree(local, ignore_errors=True)
     mine = last_checkpoint(local) if local.exists() else None
     step = lambda path: int(Path(path).name.split("-")[1]) if path else -1  # noqa: E731
