@@ -242,3 +242,17 @@ def test_kaggle_resumes_from_a_previous_versions_output(tmp_path, monkeypatch, c
     finally:
         for f in old.rglob("*"):
             f.chmod(0o755)
+
+
+def test_the_gpu_smoke_profile_runs_first_then_the_chosen_one(monkeypatch):
+    """00_colab's run cell (the runner mocked): smoke_gpu with its own checkpoint interval, then colab_t4 with save_steps."""
+    from gtalign_lite import runner
+
+    calls = []
+    monkeypatch.setattr(runner, "run", lambda p, d, only, overrides, log_output: calls.append((p, d, overrides)))
+    cells = [c.source for c in nbformat.read(ROOT / "notebooks" / "00_colab.ipynb", as_version=4).cells
+             if c.cell_type == "code"]
+    ns = {"ON_COLAB": False, "ON_KAGGLE": False, "os": os}
+    for cell in (cells[0] + "\nshow_cell_output = False", cells[2], cells[3]):
+        exec(cell, ns)  # noqa: S102 (the repository's own notebook cells)
+    assert calls == [("smoke_gpu", "runs/smoke_gpu", None), ("colab_t4", "runs/colab_t4", {"save_steps": 10})]
