@@ -311,7 +311,7 @@ def forced_rollouts(tok, text: str):
     real = gen.fast_generate
 
     def fast_generate(model, tok_, input_ids, attention_mask, stop=None, share_prefix=None, **kw):
-        kw["logits_processor"] = [*kw.get("logits_processor", []), Force()]
+        kw["logits_processor"] = [*(kw.get("logits_processor") or []), Force()]
         return real(model, tok_, input_ids, attention_mask, stop, share_prefix, **kw)
 
     return mock.patch.object(gen, "fast_generate", fast_generate)
