@@ -93,6 +93,9 @@ def setup(params: dict) -> dict:
         print(f"profile {P['profile']}: {', '.join(from_file)} from params/{P['profile']}.yaml")
     params.update(P)  # the notebook's own variables agree with P
     if P.get("use_unsloth") and torch.cuda.is_available():
+        from .models import check_gpu
+
+        check_gpu()  # a P100 gets a clear message, not Unsloth's CUDA error
         try:  # Unsloth patches transformers, TRL and peft: imported before they are (generate, evaluate import them)
             import unsloth  # noqa: F401
         except ImportError:
@@ -105,6 +108,33 @@ def setup(params: dict) -> dict:
     Path(P["run_dir"]).mkdir(parents=True, exist_ok=True)
     print("versions:", ", ".join(f"{k} {v}" for k, v in versions().items()))
     return P
+
+
+def previous_run(profile: str, inputs="/kaggle/input") -> Path | None:
+    """A previous Kaggle version's run folder for `profile` among the notebook's inputs (a saved version's output,
+    added with Add input > Your Work), or None: <input>/gtalign-lite/runs/<profile> or <input>/runs/<profile>."""
+    found = [*Path(inputs).glob(f"*/gtalign-lite/runs/{profile}"), *Path(inputs).glob(f"*/runs/{profile}")]
+    return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+
+def restore_run(previous, run_dir) -> int:
+    """Copy a previous session's run folder into run_dir, keeping every file run_dir already has (the copies are
+    writable: Kaggle's inputs are read-only); returns how many files were copied. Finished notebooks are then
+    skipped and training resumes from the copied checkpoint."""
+    import shutil
+
+    previous, run_dir, copied = Path(previous), Path(run_dir), 0
+    for src in sorted(previous.rglob("*")):
+        dst = run_dir / src.relative_to(previous)
+        if src.is_dir():
+            dst.mkdir(parents=True, exist_ok=True)
+        elif not dst.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
+            shutil.copystat(src, dst)  # mtimes: the runner compares them to tell what is newer
+            dst.chmod(0o644)
+            copied += 1
+    return copied
 
 
 def require(path, notebook: str, param: str | None = None) -> Path:

@@ -195,14 +195,22 @@ def vllm_available() -> bool:
     return torch.cuda.is_available() and importlib.util.find_spec("vllm") is not None and not _vllm_failed
 
 
-def _load_unsloth(path, p, lora, adapter, rollouts):
+def check_gpu() -> None:
+    """Stop with a clear message on a GPU older than Unsloth supports (compute capability < 7.0), such as Kaggle's
+    P100; called before Unsloth is imported, which would otherwise fail there with a raw CUDA error."""
     import torch
-    from unsloth import FastLanguageModel  # GPU only: importing it on a CPU machine raises
 
-    if torch.cuda.get_device_capability() < (7, 0):
+    if torch.cuda.is_available() and torch.cuda.get_device_capability() < (7, 0):
         raise ModelSetupError(f"{torch.cuda.get_device_name()} (compute capability "
                               f"{'.'.join(map(str, torch.cuda.get_device_capability()))}) is older than Unsloth "
                               "supports (7.0 on): choose a T4 or newer (Kaggle: 'GPU T4 x2', not 'P100').")
+
+
+def _load_unsloth(path, p, lora, adapter, rollouts):
+    import torch
+
+    check_gpu()
+    from unsloth import FastLanguageModel  # GPU only: importing it on a CPU machine raises
 
     # With vllm installed, Unsloth's fast_inference builds a vLLM engine beside the model (model.vllm_engine)
     # that TRL's GRPO uses for rollouts (use_vllm); without it rollouts use transformers generate.

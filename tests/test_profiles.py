@@ -70,3 +70,13 @@ def test_papermill_kernel_sees_the_injected_names(tmp_path):
     nbformat.write(nb, tmp_path / "in.ipynb")
     pm.execute_notebook(str(tmp_path / "in.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3", cwd=str(ROOT),
                         parameters={"profile": "colab_t4", "use_paper_data": False}, progress_bar=False)
+
+
+def test_the_gpu_smoke_profile_is_a_short_run_of_the_colab_path():
+    P = config.resolve(parameters_cell("04_grpo_welfare", profile="smoke_gpu"))
+    # params/smoke_gpu.yaml written out by hand: colab_t4's path (Unsloth, 4-bit, paper prompts) on the 0.5B model
+    assert P["model_name"] == "unsloth/Qwen2.5-0.5B-Instruct"
+    assert (P["device"], P["use_unsloth"], P["load_in_4bit"], P["prompt_style"]) == ("cuda", True, True, "paper")
+    assert P["grpo_steps"] == 4 and P["grpo_batch_size"] == 8 and P["max_completion_length"] == 256
+    assert P["save_steps"] == 2 and P["run_dir"] == "runs/smoke_gpu"
+    assert config.load_profile("smoke_gpu")["sft_examples"] // config.load_profile("smoke_gpu")["sft_batch_size"] == 8
