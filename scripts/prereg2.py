@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 from gtalign_lite import twins  # noqa: E402
 
-SETTINGS = ROOT / "params" / "prereg2.yaml"
+SETTINGS = ROOT / "params" / "experiments" / "prereg2.yaml"
 
 
 def settings(profile: str) -> dict:
-    """The experiment's fixed settings (params/prereg2.yaml), one profile of it (full or smoke)."""
+    """The experiment's fixed settings (params/experiments/prereg2.yaml), one profile of it (full or smoke)."""
     return yaml.safe_load(SETTINGS.read_text())[profile]
 
 
