@@ -255,7 +255,8 @@ def margins(scored: pd.DataFrame) -> pd.DataFrame:
     """Per arm and type: d = mean W(ask) - mean W(answer) within items sampled both ways, averaged over such items
     (d_V on vague, d_D on clear), with how many items had both; and d_V + d_D, the shared push."""
     rows = []
-    for (arm, qtype), d in scored.dropna(subset=["asks"]).groupby(["arm", "question_type"]):
+    scored = scored.dropna(subset=["asks"]).astype({"asks": bool})  # a reply-less completion neither asks nor answers
+    for (arm, qtype), d in scored.groupby(["arm", "question_type"]):
         per = d.groupby("item").apply(lambda x: x.W[x.asks].mean() - x.W[~x.asks].mean(), include_groups=False)
         per = per.dropna()
         rows.append({"arm": arm, "question_type": qtype, "d": float(per.mean()) if len(per) else math.nan,

@@ -101,6 +101,7 @@ def test_margins_by_hand():
         # clear items: c1 ask 0.1 vs answer 0.7 -> -0.6; c2 ask 0.3 vs answers 0.5, 0.7 -> -0.3; mean -0.45
         ("a", "c1", "DQ", True, 0.1), ("a", "c1", "DQ", False, 0.7),
         ("a", "c2", "DQ", True, 0.3), ("a", "c2", "DQ", False, 0.5), ("a", "c2", "DQ", False, 0.7),
+        ("a", "c2", "DQ", None, 0.0),  # no reply: left out
     ], columns=["arm", "item", "question_type", "asks", "W"])
     m = twins.margins(scored).set_index("question_type")
     assert m.loc["VQ", "d"] == pytest.approx(0.5) and m.loc["VQ", "items_both"] == 1 and m.loc["VQ", "items"] == 2
