@@ -1,4 +1,5 @@
-# gtalign-lite on a CPU machine: `make reproduce` (main job) and `make test` (what CI runs).
+# gtalign-lite on a CPU machine: `make reproduce` (main job: one seed of the second pre-registered experiment) and
+# `make test` (what CI runs).
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PROFILE ?= cpu

@@ -39,7 +39,8 @@ def code_imports() -> set[str]:
                 found |= imports("".join(cell["source"]))
     for path in sorted((ROOT / "gtalign_lite").rglob("*.py")):
         found |= imports(path.read_text())
-    return found - set(sys.stdlib_module_names) - GPU_OR_COLAB - {"gtalign_lite"}
+    scripts = {p.stem for p in (ROOT / "scripts").glob("*.py")}  # the project's own scripts (colab_install)
+    return found - set(sys.stdlib_module_names) - GPU_OR_COLAB - {"gtalign_lite"} - scripts
 
 
 def requirement_names(text: str) -> set[str]:

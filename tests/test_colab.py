@@ -165,7 +165,8 @@ def on_colab(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "google.colab", colab)
     monkeypatch.setitem(sys.modules, "google.colab.drive", drive)
     monkeypatch.delitem(sys.modules, "colab_install", raising=False)
-    monkeypatch.delenv(LOCAL_CHECKPOINTS, raising=False)
+    monkeypatch.setenv(LOCAL_CHECKPOINTS, "")  # recorded, so that the cells' own os.environ setting is undone after
+    monkeypatch.delenv(LOCAL_CHECKPOINTS)
     monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE", raising=False)
     bin_ = tmp_path / "bin"
     bin_.mkdir()

@@ -1,4 +1,4 @@
-"""`make reproduce` writes into its run folder only: committed figures change when asked (--figures), and notebooks
+"""The notebooks runner (`make notebooks-run`) writes into its run folder only: committed figures change when asked (--figures), and notebooks
 executed in a run folder can be stored back into notebooks/ without running again (--store-from)."""
 import nbformat
 import pytest
