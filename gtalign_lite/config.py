@@ -100,6 +100,10 @@ def setup(params: dict) -> dict:
             import unsloth  # noqa: F401
         except ImportError:
             pass  # models.load_model stops with the install command
+    try:  # peft's first import lets bitsandbytes print its notes (on AVX512-BF16 CPUs: no optional 4-bit kernel
+        import peft  # noqa: F401  package): they show in this set-up cell, not in the middle of a notebook
+    except ImportError:
+        pass
     if PARAMS_DIR.exists():
         os.chdir(PARAMS_DIR.parent)  # run folders are relative to the repository root
     random.seed(P["seed"])

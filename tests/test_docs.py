@@ -66,7 +66,7 @@ def test_the_readme_summary_numbers_are_on_the_results_page():
     """The README's 'what reproduced' part is a summary of docs/results.md (whose tables tests/test_results.py checks
     against the committed CSVs): every decimal number in it must appear there too."""
     text = README.read_text()
-    part = text[text.index("## What reproduced"):text.index("## Pre-registered experiment")]
+    part = text[text.index("## What reproduced"):text.index("## The first pre-registered experiment")]
     results = (ROOT / "docs" / "results.md").read_text()
     numbers = set(re.findall(r"[+-]?\d+\.\d+", part))
     assert len(numbers) >= 20, f"expected the summary's numbers, found {sorted(numbers)}"
