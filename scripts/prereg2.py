@@ -154,7 +154,7 @@ def eval_stage(S, run, seed, arm):
     print(arm, {k: twins.ask_rates(d) for k, d in rows.groupby("kind")})
 
 
-KEEP = ("times.csv", "sft_mix.csv", "gates.json", "gate_rows.csv", "margins.csv", "margin_rows.csv", "eval-*.csv",
+KEEP = ("times.csv", "sft_mix.csv", "control_vs_welfare.csv", "gates.json", "gate_rows.csv", "margins.csv", "margin_rows.csv", "eval-*.csv",
         "grpo-*/push.csv", "grpo-*/decision_curve.csv", "grpo-*/log.csv", "sft/log.csv")
 
 

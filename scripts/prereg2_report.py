@@ -115,7 +115,7 @@ def main(argv=None):
         lines.append("")
     times = read(folder, "times.csv")
     if len(times):
-        lines += ["## Stage times (seconds, one torch thread, two stages at a time)", "", "| seed | stage | seconds |",
+        lines += ["## Stage times (wall seconds as run: one torch thread each, other stages sharing the 2 cores)", "", "| seed | stage | seconds |",
                   "|---|---|---|"] + [f"| {r.seed} | {r.stage} | {r.seconds:.0f} |" for r in times.itertuples()] + [""]
     (folder / "report.md").write_text("\n".join(lines))
     print("\n".join(lines))
