@@ -90,6 +90,9 @@ def main(argv=None):
     if len(push):
         lines += ["## What GRPO saw (rollouts, mean over steps)", "", "| seed | arm | steps | groups holding an ask and an "
                   "answer | push on asking, vague / clear (sum per step) |", "|---|---|---|---|---|"]
+        summary = push.groupby(["seed", "arm"]).agg(steps=("step", "size"), mixed_share=("mixed_share", "mean"),
+                                                    push_vague=("push_vague", "mean"), push_clear=("push_clear", "mean"))
+        summary.round(3).to_csv(folder / "grpo_summary.csv")
         for (seed, arm), d in push.groupby(["seed", "arm"]):
             lines.append(f"| {seed} | {arm} | {len(d)} | {d.mixed_share.mean():.2f} | {d.push_vague.mean():+.3f} / "
                          f"{d.push_clear.mean():+.3f} |")
