@@ -43,10 +43,10 @@ DECISION_MARGIN = 0.4  # the positive control's reward: + when the reply asks on
 def decision_reward(item: dict, text: str) -> float:
     """±DECISION_MARGIN on the decision alone, read off the reply (the whole text when there is no <response>), with
     no format gate: the positive control of the second pre-registered experiment."""
-    from .behaviour import ASKS, behaviour
+    from .behaviour import asks
 
     c = parse_completion(text)
-    asked = behaviour(c.response if c.response is not None else text) in ASKS
+    asked = asks(c.response if c.response is not None else text)
     return DECISION_MARGIN if asked == (item.get("question_type") == "VQ") else -DECISION_MARGIN
 
 

@@ -9,7 +9,6 @@ against its twin in the same step.
 """
 from __future__ import annotations
 
-import json
 import math
 import random
 import re
@@ -18,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .behaviour import ASKS, behaviour
+from .behaviour import ASKS
+from .behaviour import asks as reply_asks
 from .parse import parse_completion
 from .prompts import build_messages
 from . import suite
@@ -102,8 +102,7 @@ def twin_steps(pairs: list[tuple[dict, dict]], steps: int, pairs_per_step: int, 
 
 def asks(text: str) -> bool | None:
     """Whether a completion's reply asks (CQ or AQ), read off the <response> block; None when there is none."""
-    b = behaviour(parse_completion(text).response)
-    return None if b is None else b in ASKS
+    return reply_asks(parse_completion(text).response)
 
 
 def read_rows(items: list[dict], texts: list[str], **extra) -> pd.DataFrame:
@@ -111,9 +110,8 @@ def read_rows(items: list[dict], texts: list[str], **extra) -> pd.DataFrame:
     rows = []
     for it, t in zip(items, texts):
         c = parse_completion(t)
-        b = behaviour(c.response)
         rows.append({"pair": it["pair"], "question_type": it["question_type"], "written_type": c.question_type,
-                     "asks": None if b is None else b in ASKS, "format_ok": c.format_ok, **extra})
+                     "asks": reply_asks(c.response), "format_ok": c.format_ok, **extra})
     return pd.DataFrame(rows)
 
 
@@ -211,10 +209,10 @@ def _action_logits(model, tok, items: list[dict]):
     scores = []
     for it in items:
         base = chat_text(tok, prompt(it), thinking_prefix(it))
+        n = len(tok(base, add_special_tokens=False)["input_ids"])
         lp = []
         for action in (ASK_ACTION, ANSWER_ACTION):
             ids = tok(base + f" {action}.", add_special_tokens=False, return_tensors="pt")["input_ids"]
-            n = len(tok(base, add_special_tokens=False)["input_ids"])
             logp = torch.log_softmax(model(input_ids=ids).logits[0, :-1].float(), -1)
             lp.append(logp[torch.arange(n - 1, ids.shape[1] - 1), ids[0, n:]].sum())
         scores.append(lp[0] - lp[1])
@@ -340,8 +338,3 @@ class DecisionCurve:
                     print("decision curve:", curve.measure(model, state.global_step), flush=True)
 
         return Curve()
-
-
-def save_json(obj, path) -> None:
-    """Write obj as indented JSON."""
-    Path(path).write_text(json.dumps(obj, indent=1, default=float))

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gtalign_lite import twins  # noqa: E402
+from gtalign_lite.config import save_json  # noqa: E402
 
 SETTINGS = ROOT / "params" / "experiments" / "prereg2.yaml"
 
@@ -88,12 +89,11 @@ def gates_stage(S, run, seed):
              "format_ok_sampled": rates["format_ok"], **{f"probe_{k}": v for k, v in probe.items()},
              "probe_gate": probe["kappa"] >= 0.03}
     gates["passed"] = bool(gates["type_gate"] and gates["ask_rate_gate"] and gates["probe_gate"])
-    twins.save_json(gates, run / "gates.json")
+    save_json(gates, run / "gates.json")
     print(gates)
 
 
 def margins_stage(S, run, seed):
-    from gtalign_lite.behaviour import ASKS
     from gtalign_lite.rewards import decision_reward, score_completion
 
     model, tok = load(S, seed, str(run / "sft" / "adapter"))
@@ -101,14 +101,13 @@ def margins_stage(S, run, seed):
     items = [x for p in pairs for x in p]
     rep, texts = twins.sample(model, tok, items, S["margin_samples"], 1.0, S["max_completion_length"], seed)
     rows = []
-    for arm, (variant, rubric) in twins.ARMS.items():
+    for arm in twins.ARMS:
         rewards = twins.rewards_for(arm)
         for i, (it, t) in enumerate(zip(rep, texts)):
             b = score_completion(it, t, rewards.judge, rewards.variant)
             w = decision_reward(it, t) if rewards.decision else b.welfare
-            beh = twins.behaviour(twins.parse_completion(t).response)
             rows.append({"arm": arm, "item": it["pair"] + "/" + it["question_type"], "question_type": it["question_type"],
-                         "asks": None if beh is None else beh in ASKS, "W": w, "format_ok": b.format})
+                         "asks": twins.asks(t), "W": w, "format_ok": b.format})
     scored = pd.DataFrame(rows)
     scored.to_csv(run / "margin_rows.csv", index=False)
     m = twins.margins(scored)
