@@ -264,7 +264,8 @@ class RewardFunctions:
     by all functions; a failed judge gives None, which TRL skips.
     """
 
-    def __init__(self, judge, variant="cobb_douglas", components=LOGGED):
+    def __init__(self, judge, variant="cobb_douglas", components=LOGGED, shadows=None):
+        self.shadows = shadows or {}  # name -> f(item, text): other rewards logged per completion as reward_<name>
         self.decision = variant == "decision"  # decision_reward as the scalar; U, L and W logged as for Cobb-Douglas
         self.judge, self.variant = judge, resolve_variant("cobb_douglas" if self.decision else variant)
         name = "decision" if self.decision else self.variant.name
@@ -301,7 +302,8 @@ class RewardFunctions:
             # the scalar GRPO maximises: the variant's welfare, or (positive control) the decision reward
             self._rewards = [decision_reward(it, t) if self.decision else b.welfare
                              for b, it, t in zip(self._batch, items, texts)]
-            self.history.extend({**b.as_dict(), "reward": r, **context(it, t)}
+            self.history.extend({**b.as_dict(), "reward": r, **context(it, t),
+                                 **{f"reward_{name}": f(it, t) for name, f in self.shadows.items()}}
                                 for it, t, b, r in zip(items, texts, self._batch, self._rewards))
             self._batch_key = key
         return self._batch

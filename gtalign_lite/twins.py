@@ -168,26 +168,23 @@ def gap_table(rows: pd.DataFrame, reference: str = "sft", n_resamples: int = 200
 
 def verdicts(gaps: pd.DataFrame, gates: pd.DataFrame, margins: pd.DataFrame, push: pd.DataFrame, n_seeds: int) -> dict:
     """Each hypothesis's verdict by the rules of docs/preregistration-2.md, from the sampled gap table (gap_table),
-    the gates (one row per seed), the margins and the per-step push table (both with arm)."""
+    the gates (one row per seed), the margins and the per-step push table (both with arm). Where a gate failed every
+    hypothesis is not testable; what its rule alone would read is said beside it (exploratory)."""
     g = gaps.set_index("arm")
     partial = f" (partial: {n_seeds} of 3 seeds)" if n_seeds < 3 else ""
     gates_ok = bool(len(gates)) and bool(gates.passed.all())
     out = {}
     if "welfare" in g.index and "gap_change" in g:
         r = g.loc["welfare"]
-        if not gates_ok:
-            out["H1"] = "not testable: a gate failed"
-        elif r.gap_change_lo > 0 and r.gap >= 0.15:
+        if r.gap_change_lo > 0 and r.gap >= 0.15:
             out["H1"] = "confirmed"
         else:
             wm = margins[(margins.arm == "welfare")]
             symmetric = bool(len(wm)) and abs(wm.d_V_plus_d_D.iloc[0]) <= 0.1
             kappa_ok = bool((gates.probe_kappa >= 0.04).all())
             mixed = push[push.arm == "welfare"].mixed_share.mean() if len(push) else float("nan")
-            if r.gap_hi < 0.15 and symmetric and kappa_ok and mixed >= 0.6:
-                out["H1"] = "refuted"
-            else:
-                out["H1"] = "inconclusive"
+            refuted = r.gap_hi < 0.15 and symmetric and kappa_ok and mixed >= 0.6
+            out["H1"] = "refuted" if refuted else "inconclusive"
     if "control" in g.index and "clear_change" in g:
         r = g.loc["control"]
         out["H2"] = ("confirmed" if r.clear_change >= 0.1 and r.gap_hi < 0.15 else
@@ -195,6 +192,8 @@ def verdicts(gaps: pd.DataFrame, gates: pd.DataFrame, margins: pd.DataFrame, pus
     if "decision" in g.index:
         r = g.loc["decision"]
         out["H3"] = "confirmed" if r.gap_lo > 0.3 else "refuted" if r.gap_hi < 0.15 else "inconclusive"
+    if not gates_ok:
+        out = {k: f"not testable: a gate failed (its rule alone reads {v})" for k, v in out.items()}
     return {k: v + partial for k, v in out.items()}
 
 
@@ -265,13 +264,39 @@ def margins(scored: pd.DataFrame) -> pd.DataFrame:
     return out.merge(shared, on="arm")
 
 
+def arm_reward(arm: str):
+    """f(item, text): the scalar one arm's GRPO maximises for a completion."""
+    from .judges import RuleJudge
+    from .rewards import decision_reward, score_completion
+
+    variant, rubric = ARMS[arm]
+    if variant == "decision":
+        return decision_reward
+    judge = RuleJudge(rubric=rubric)
+    return lambda item, text: score_completion(item, text, judge, variant).welfare
+
+
 def rewards_for(arm: str):
-    """The RewardFunctions of one arm (the welfare of U and L, or the decision-only control)."""
+    """The RewardFunctions of one arm (the welfare of U and L, or the decision-only control); every arm's reward is
+    also logged per completion (reward_<arm>), so what another arm would have paid the same rollouts is on record."""
     from .judges import RuleJudge
     from .rewards import RewardFunctions
 
     variant, rubric = ARMS[arm]
-    return RewardFunctions(RuleJudge(rubric=rubric), variant)
+    return RewardFunctions(RuleJudge(rubric=rubric), variant, shadows={a: arm_reward(a) for a in ARMS})
+
+
+def arms_on_rollouts(history: pd.DataFrame, groups_per_step: int, group_size: int) -> pd.DataFrame:
+    """Per GRPO step, the mean reward every arm would have paid this run's rollouts, and whether each arm's rewards
+    equal the trained arm's on every rollout of the step (then its advantages and update would be the same)."""
+    h = history.reset_index(drop=True)
+    h["step"] = h.index // (groups_per_step * group_size) + 1
+    out = h.groupby("step").agg(reward=("reward", "mean"), **{
+        f"mean_{a}": (f"reward_{a}", "mean") for a in ARMS if f"reward_{a}" in h})
+    for a in ARMS:
+        if f"reward_{a}" in h:
+            out[f"equal_{a}"] = (h[f"reward_{a}"] - h["reward"]).abs().lt(1e-9).groupby(h["step"]).all()
+    return out.reset_index()
 
 
 # ---- what GRPO did per step: mixed groups and the push per type --------------------------------------------------

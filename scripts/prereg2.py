@@ -138,6 +138,8 @@ def grpo_stage(S, run, seed, arm):
     history.drop(columns=[c for c in history if c.startswith("text")]).to_csv(out / "rewards.csv", index=False)
     groups_per_step = S["pairs_per_step"] * 2
     twins.push_table(history, S["num_generations"], groups_per_step).to_csv(out / "push.csv", index=False)
+    twins.arms_on_rollouts(history, groups_per_step, S["num_generations"]).to_csv(out / "arms_on_rollouts.csv",
+                                                                                  index=False)
 
 
 def eval_stage(S, run, seed, arm):
@@ -154,7 +156,7 @@ def eval_stage(S, run, seed, arm):
 
 
 KEEP = ("times.csv", "sft_mix.csv", "control_vs_welfare.csv", "gates.json", "gate_rows.csv", "margins.csv", "margin_rows.csv", "eval-*.csv",
-        "grpo-*/push.csv", "grpo-*/decision_curve.csv", "grpo-*/log.csv", "sft/log.csv")
+        "grpo-*/push.csv", "grpo-*/rewards.csv", "grpo-*/arms_on_rollouts.csv", "grpo-*/decision_curve.csv", "grpo-*/log.csv", "sft/log.csv")
 
 
 def keep(run: Path, figures: Path) -> None:

@@ -105,6 +105,17 @@ def main(argv=None):
         plots.ask_by_type(smooth, folder / "ask_by_step.png",
                           title=f"{a.family}: how often GRPO's own replies ask (8-step moving mean, 4 per type a step)")
         lines += ["![ask rate by step](ask_by_step.png)", ""]
+    same = read(folder, "grpo-*/arms_on_rollouts.csv")
+    if len(same):
+        lines += ["## Every arm's reward on each run's rollouts", "", "Each completion a GRPO run sampled is scored by "
+                  "every arm's reward too. Where another arm's rewards equal the trained arm's on every rollout of a "
+                  "step, its advantages and update would be the same, so from the same seed it would be the same run.",
+                  "", "| seed | trained arm | steps | steps where the rewards equal the ... arm's on every rollout |",
+                  "|---|---|---|---|"]
+        for (seed, arm), d in same.groupby(["seed", "arm"]):
+            equal = ", ".join(f"{a} {int(d[f'equal_{a}'].sum())}" for a in ARM_ORDER if a != arm and f"equal_{a}" in d)
+            lines.append(f"| {seed} | {arm} | {len(d)} | {equal} |")
+        lines.append("")
     curve = read(folder, "grpo-*/decision_curve.csv")
     if len(curve):
         curve = curve[curve.arm.isin(ARM_ORDER)].sort_values("arm", key=lambda s: s.map(ARM_ORDER.index))

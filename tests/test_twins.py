@@ -121,6 +121,26 @@ def test_push_table_by_hand():
     assert (t.ask_rate_vague, t.ask_rate_clear) == (0.5, 0.0) and t.format_ok == 0.75
 
 
+def test_arms_on_rollouts_by_hand():
+    # two steps of one group of 2; the control arm pays as the trained arm in step 1, not in step 2 (0.3 vs 0.2)
+    history = pd.DataFrame({"reward": [0.5, 0.1, 0.3, 0.0], "reward_welfare": [0.5, 0.1, 0.3, 0.0],
+                            "reward_control": [0.5, 0.1, 0.2, 0.0], "reward_decision": [0.4, -0.4, 0.4, 0.4]})
+    t = twins.arms_on_rollouts(history, groups_per_step=1, group_size=2).set_index("step")
+    assert list(t.equal_welfare) == [True, True] and list(t.equal_control) == [True, False]
+    assert list(t.equal_decision) == [False, False]
+    assert t.loc[2, "mean_control"] == pytest.approx(0.1) and t.loc[1, "mean_decision"] == pytest.approx(0.0)
+
+
+def test_every_arm_is_logged_on_the_rollouts_of_each():
+    # a question to a clear request: the decision arm pays -0.4 whatever the rubric; its shadow in the welfare arm too
+    vague, clear = twins.twin_pairs("writing", "train", 0)[0]
+    text = twins.trace(clear, "CQ", random.Random(0))
+    funcs = twins.rewards_for("welfare")
+    funcs.funcs[0]([clear["question"]], [text], **{k: [v] for k, v in clear.items()})
+    row = funcs.history[-1]
+    assert row["reward_decision"] == -0.4 and row["reward_welfare"] == row["reward"]
+
+
 def _gaps(**arms):
     """A sampled gap table with the columns verdicts reads, each arm's numbers given by hand."""
     return pd.DataFrame([{"arm": arm, **cols} for arm, cols in arms.items()])
@@ -145,7 +165,16 @@ def test_h1_is_not_testable_when_a_gate_failed_and_partial_with_fewer_seeds():
     welfare = {"gap": 0.4, "gap_lo": 0.2, "gap_hi": 0.6, "gap_change": 0.4, "gap_change_lo": 0.1, "gap_change_hi": 0.7}
     gates = pd.DataFrame([{"passed": False, "probe_kappa": 0.05}])
     assert twins.verdicts(_gaps(welfare=welfare), gates, MARGINS_SYM, PUSH_MIXED, 1)["H1"] == \
-        "not testable: a gate failed (partial: 1 of 3 seeds)"
+        "not testable: a gate failed (its rule alone reads confirmed) (partial: 1 of 3 seeds)"
+
+
+def test_every_hypothesis_is_not_testable_when_a_gate_failed():
+    # docs/preregistration-2.md: "A hypothesis whose family failed a gate is 'not testable'" - H2 and H3 as well as H1
+    gates = pd.DataFrame([{"passed": True, "probe_kappa": 0.05}, {"passed": False, "probe_kappa": 0.05}])
+    v = twins.verdicts(_gaps(control={"gap": 0.0, "gap_lo": -0.1, "gap_hi": 0.1, "clear_change": 0.05},
+                             decision={"gap": 0.5, "gap_lo": 0.35, "gap_hi": 0.6}), gates, MARGINS_SYM, PUSH_MIXED, 2)
+    assert v == {"H2": "not testable: a gate failed (its rule alone reads refuted) (partial: 2 of 3 seeds)",
+                 "H3": "not testable: a gate failed (its rule alone reads confirmed) (partial: 2 of 3 seeds)"}
 
 
 @pytest.mark.parametrize("control, want", [
