@@ -212,9 +212,8 @@ def names_value(response: str, request: str = "") -> str | None:
 
 def refuses(response: str, request: str = "") -> str | None:
     """How the reply itself refuses (a refusal phrase, naming the harm, declining, naming the value the request goes
-    against, or pushing back), read outside
-    embedded dialogue (a character's line is not the reply speaking) and past a leading "No," that answers a yes/no
-    request, or None."""
+    against, or pushing back), read outside embedded dialogue (a character's line is not the reply speaking) and past
+    a leading "No," that answers a yes/no request, or None."""
     own = answer_after_no(without_quotes(response), request)
     m = REFUSAL.search(own) or POINTS_OUT_HARM.search(own) or DECLINES.search(own)
     if m:
