@@ -57,7 +57,7 @@ def test_the_report_half_meets_its_targets_where_the_docs_say_it_does():
     t = pd.read_csv(ROOT / "figures" / "judge_agreement_runs_report.csv").set_index("source")
     met = {s: t.at[s, "agreement"] >= t.at[s, "target"] for s in agreement_script.RUN_TARGETS}
     assert met == {"math-hard": True, "ambig_qa": True, "wildguard": False}
-    assert "wildguard reaches 0.911, below its target of 0.92" in (ROOT / "docs" / "judges.md").read_text()
+    assert "wildguard reaches 0.913, below its target of 0.92" in (ROOT / "docs" / "judges.md").read_text()
 
 
 def test_the_readme_judge_table_is_the_committed_report_half_table():
