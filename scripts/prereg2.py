@@ -10,6 +10,7 @@ stopped run resumes (GRPO from its last checkpoint). --keep copies the tables (n
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -115,10 +116,28 @@ def margins_stage(S, run, seed):
     print(m.round(3).to_string(index=False))
 
 
+def same_run(S, run, arm) -> str | None:
+    """The finished arm whose rollouts this arm's reward paid exactly as its own at every one of the registered steps,
+    or None. From the same seed, data and sampling, equal rewards give equal advantages and updates: the same run."""
+    for other in twins.ARMS:
+        f = run / f"grpo-{other}" / "arms_on_rollouts.csv"
+        if other != arm and f.exists():
+            d = pd.read_csv(f)
+            if f"equal_{arm}" in d and len(d) == S["grpo_steps"] and d[f"equal_{arm}"].all():
+                return other
+    return None
+
+
 def grpo_stage(S, run, seed, arm):
     from gtalign_lite import train as tr
 
     out = run / f"grpo-{arm}"
+    if other := same_run(S, run, arm):
+        out.mkdir(parents=True, exist_ok=True)
+        save_json({"same_as": other, "steps": S["grpo_steps"], "why": f"{arm}'s reward equalled {other}'s on every "
+                   f"rollout of every step (grpo-{other}/arms_on_rollouts.csv)"}, out / "same_as.json")
+        print(f"{arm}: the same run as {other} (equal rewards on every rollout); not trained again")
+        return
     model, tok = load(S, seed, str(run / "sft" / "adapter"))
     rewards = twins.rewards_for(arm)
     pairs = twins.twin_pairs(S["family"], "train", seed)
@@ -143,6 +162,11 @@ def grpo_stage(S, run, seed, arm):
 
 
 def eval_stage(S, run, seed, arm):
+    same = run / f"grpo-{arm}" / "same_as.json"
+    if arm != "sft" and same.exists():
+        other = json.loads(same.read_text())["same_as"]
+        pd.read_csv(run / f"eval-{other}.csv").assign(arm=arm).to_csv(run / f"eval-{arm}.csv", index=False)
+        return
     adapter = run / "sft" / "adapter" if arm == "sft" else run / f"grpo-{arm}" / "adapter"
     model, tok = load(S, seed, str(adapter), trainable=False)
     test = twins.twin_pairs(S["family"], "test", seed)[:S["eval_pairs"]]
@@ -156,7 +180,7 @@ def eval_stage(S, run, seed, arm):
 
 
 KEEP = ("times.csv", "sft_mix.csv", "control_vs_welfare.csv", "gates.json", "gate_rows.csv", "margins.csv", "margin_rows.csv", "eval-*.csv",
-        "grpo-*/push.csv", "grpo-*/rewards.csv", "grpo-*/arms_on_rollouts.csv", "grpo-*/decision_curve.csv", "grpo-*/log.csv", "sft/log.csv")
+        "grpo-*/push.csv", "grpo-*/same_as.json", "grpo-*/rewards.csv", "grpo-*/arms_on_rollouts.csv", "grpo-*/decision_curve.csv", "grpo-*/log.csv", "sft/log.csv")
 
 
 def keep(run: Path, figures: Path) -> None:
@@ -174,9 +198,12 @@ def jobs_for(seeds, arms) -> list[tuple[str, list[str], list[str]]]:
     for seed in seeds:
         before = f"s{seed}-before"
         out.append((before, ["--seed", str(seed), "--stage", "before"], []))
-        out += [(f"s{seed}-grpo-{arm}", ["--seed", str(seed), "--stage", "grpo", "--arm", arm], [before]) for arm in arms]
+        first = "welfare" if "welfare" in arms else arms[0]
+        out += [(f"s{seed}-grpo-{arm}", ["--seed", str(seed), "--stage", "grpo", "--arm", arm],
+                 [before] if arm == first else [before, f"s{seed}-grpo-{first}"]) for arm in arms]
         out.append((f"s{seed}-eval-sft", ["--seed", str(seed), "--stage", "eval", "--arm", "sft"], [before]))
-        out += [(f"s{seed}-eval-{arm}", ["--seed", str(seed), "--stage", "eval", "--arm", arm], [f"s{seed}-grpo-{arm}"])
+        out += [(f"s{seed}-eval-{arm}", ["--seed", str(seed), "--stage", "eval", "--arm", arm],
+                 [f"s{seed}-grpo-{arm}"] if arm == first else [f"s{seed}-grpo-{arm}", f"s{seed}-eval-{first}"])
                 for arm in arms]
     return out
 
@@ -249,7 +276,7 @@ def main(argv=None):
                 with timed(run, name):
                     fn(S, run, a.seed)
     elif a.stage == "grpo":
-        if not (run / f"grpo-{a.arm}" / "adapter" / "adapter_config.json").exists():
+        if not any((run / f"grpo-{a.arm}" / f).exists() for f in ("adapter/adapter_config.json", "same_as.json")):
             with timed(run, f"grpo-{a.arm}"):
                 grpo_stage(S, run, a.seed, a.arm)
     elif a.stage == "eval":

@@ -116,6 +116,12 @@ def main(argv=None):
             equal = ", ".join(f"{a} {int(d[f'equal_{a}'].sum())}" for a in ARM_ORDER if a != arm and f"equal_{a}" in d)
             lines.append(f"| {seed} | {arm} | {len(d)} | {equal} |")
         lines.append("")
+        for s in seeds(folder):
+            for f in sorted(s.glob("grpo-*/same_as.json")):
+                same = json.loads(f.read_text())
+                lines.append(f"- seed {s.name.split('-')[1]}, arm {f.parent.name.removeprefix('grpo-')}: the same run as "
+                             f"{same['same_as']} ({same['why']}; docs/preregistration-2.md, amendment 1)")
+        lines.append("")
     curve = read(folder, "grpo-*/decision_curve.csv")
     if len(curve):
         curve = curve[curve.arm.isin(ARM_ORDER)].sort_values("arm", key=lambda s: s.map(ARM_ORDER.index))
