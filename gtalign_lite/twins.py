@@ -158,8 +158,9 @@ def gap_table(rows: pd.DataFrame, reference: str = "sft", n_resamples: int = 200
         row = {"arm": arm, "seeds": int(t[t.arm == arm].seed.nunique()), "pairs": int(t[t.arm == arm].pair.nunique())}
         for name, vec in (("p_ask_vague", v), ("p_ask_clear", c), ("gap", v - c)):
             row[name], row[f"{name}_lo"], row[f"{name}_hi"] = ci(vec)
-        if reference in gaps and arm != reference:
-            rv, rc = gaps[reference]
+        if reference in gaps and arm != reference:  # the reference on this arm's own seeds and pairs
+            ref = t[(t.arm == reference) & t.cluster.isin(set(t[t.arm == arm].cluster))]
+            rv, rc = rate(ref, "VQ"), rate(ref, "DQ")
             for name, vec in (("gap_change", (v - c) - (rv - rc)), ("clear_change", c - rc)):
                 row[name], row[f"{name}_lo"], row[f"{name}_hi"] = ci(vec)
         out.append(row)
@@ -171,7 +172,6 @@ def verdicts(gaps: pd.DataFrame, gates: pd.DataFrame, margins: pd.DataFrame, pus
     the gates (one row per seed), the margins and the per-step push table (both with arm). Where a gate failed every
     hypothesis is not testable; what its rule alone would read is said beside it (exploratory)."""
     g = gaps.set_index("arm")
-    partial = f" (partial: {n_seeds} of 3 seeds)" if n_seeds < 3 else ""
     gates_ok = bool(len(gates)) and bool(gates.passed.all())
     out = {}
     if "welfare" in g.index and "gap_change" in g:
@@ -194,7 +194,9 @@ def verdicts(gaps: pd.DataFrame, gates: pd.DataFrame, margins: pd.DataFrame, pus
         out["H3"] = "confirmed" if r.gap_lo > 0.3 else "refuted" if r.gap_hi < 0.15 else "inconclusive"
     if not gates_ok:
         out = {k: f"not testable: a gate failed (its rule alone reads {v})" for k, v in out.items()}
-    return {k: v + partial for k, v in out.items()}
+    arm_of = {"H1": "welfare", "H2": "control", "H3": "decision"}
+    seeds_of = {h: int(g.loc[arm_of[h], "seeds"]) if "seeds" in g else n_seeds for h in out}  # each arm's own seeds
+    return {k: v + (f" (partial: {seeds_of[k]} of 3 seeds)" if seeds_of[k] < 3 else "") for k, v in out.items()}
 
 
 # ---- the transfer probe: does a push on vague items stay with them? ----------------------------------------------

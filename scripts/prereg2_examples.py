@@ -1,5 +1,7 @@
 """Greedy example completions of the second experiment, chosen by a rule: the first two held-out twin pairs of each
-seed's test order, from the SFT adapter and each trained arm found in the run folder. Writes <root>/<family>/examples.md.
+seed's test order, from the SFT adapter and each trained arm found in the run folder. Writes one file per seed and arm
+(<out>/<family>/seed-N/examples-<arm>.md, kept when the run folder no longer holds that adapter) and joins every such
+file into <out>/<family>/examples.md.
 
     python scripts/prereg2_examples.py --runs runs/prereg2 --out figures/prereg2
 """
@@ -24,8 +26,7 @@ def main(argv=None):
     ap.add_argument("--out", default="figures/prereg2")
     ap.add_argument("--family", default="writing")
     a = ap.parse_args(argv)
-    lines = [f"# Example completions: {a.family}", "", f"Greedy, the first {PAIRS} held-out twin pairs of each seed's "
-             "test order (`scripts/prereg2_examples.py`); `asks` is read off the `<response>` block.", ""]
+    family = ROOT / a.out / a.family
     for seed_dir in sorted((ROOT / a.runs / a.family).glob("seed-*")):
         seed = int(seed_dir.name.split("-")[1])
         items = [x for p in twins.twin_pairs(a.family, "test", seed)[:PAIRS] for x in p]
@@ -35,13 +36,18 @@ def main(argv=None):
                 continue
             model, tok = gl.load_model("embedded", {"seed": seed}, lora=False, adapter=str(adapter))
             rep, texts = twins.sample(model, tok, items, 1, 0.0, 192, seed)
-            lines += [f"## seed {seed}, {arm}", ""]
+            lines = [f"## seed {seed}, {arm}", ""]
             for it, t in zip(rep, texts):
                 lines += [f"**{it['question_type']}** {it['question']} (asks: {twins.asks(t)})", "", "```", t, "```", ""]
-    out = ROOT / a.out / a.family / "examples.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines))
-    print(out)
+            (family / seed_dir.name).mkdir(parents=True, exist_ok=True)
+            (family / seed_dir.name / f"examples-{arm}.md").write_text("\n".join(lines).rstrip("\n") + "\n")
+    order = ["sft", "welfare", "control", "decision"]
+    files = sorted(family.glob("seed-*/examples-*.md"), key=lambda f: (
+        f.parent.name, order.index(f.stem.removeprefix("examples-")) if f.stem.removeprefix("examples-") in order else 9))
+    head = [f"# Example completions: {a.family}", "", f"Greedy, the first {PAIRS} held-out twin pairs of each seed's "
+            "test order (`scripts/prereg2_examples.py`); `asks` is read off the `<response>` block.", ""]
+    (family / "examples.md").write_text("\n".join(head) + "\n" + "\n".join(f.read_text() for f in files))
+    print(family / "examples.md")
 
 
 if __name__ == "__main__":

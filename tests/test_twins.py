@@ -177,6 +177,13 @@ def test_every_hypothesis_is_not_testable_when_a_gate_failed():
                  "H3": "not testable: a gate failed (its rule alone reads confirmed) (partial: 2 of 3 seeds)"}
 
 
+def test_partial_counts_each_arms_own_seeds():
+    gaps = _gaps(welfare={"gap": 0.4, "gap_lo": 0.2, "gap_hi": 0.6, "gap_change": 0.4, "gap_change_lo": 0.1,
+                          "gap_change_hi": 0.7, "seeds": 3}, decision={"gap": 0.5, "gap_lo": 0.35, "gap_hi": 0.6, "seeds": 1})
+    v = twins.verdicts(gaps, GATES_OK, MARGINS_SYM, PUSH_MIXED, 3)
+    assert v == {"H1": "confirmed", "H3": "confirmed (partial: 1 of 3 seeds)"}
+
+
 @pytest.mark.parametrize("control, want", [
     ({"gap": 0.0, "gap_lo": -0.1, "gap_hi": 0.1, "clear_change": 0.3}, "confirmed"),
     ({"gap": 0.0, "gap_lo": -0.1, "gap_hi": 0.1, "clear_change": 0.05}, "refuted"),
@@ -191,3 +198,16 @@ def test_h2_follows_the_registered_rule(control, want):
                                             ({"gap": 0.3, "gap_lo": 0.2, "gap_hi": 0.4}, "inconclusive")])
 def test_h3_follows_the_registered_rule(decision, want):
     assert twins.verdicts(_gaps(decision=decision), GATES_OK, MARGINS_SYM, PUSH_MIXED, 3)["H3"] == want
+
+
+def test_gap_change_compares_an_arm_with_the_reference_on_its_own_seeds():
+    # SFT: seed 0 asks on vague only (gap 1), seed 1 on neither (gap 0); the arm ran seed 0 only and asks on both
+    # (gap 0): its change is 0 - 1 = -1 against seed 0's SFT, not 0 - 0.5 against both seeds pooled
+    rows = pd.DataFrame([{"arm": arm, "seed": seed, "pair": "p", "question_type": q, "asks": asks}
+                         for arm, seed, q, asks in [("sft", 0, "VQ", True), ("sft", 0, "DQ", False),
+                                                    ("sft", 1, "VQ", False), ("sft", 1, "DQ", False),
+                                                    ("arm", 0, "VQ", True), ("arm", 0, "DQ", True)]])
+    t = twins.gap_table(rows, n_resamples=50).set_index("arm")
+    assert t.loc["arm", "gap_change"] == pytest.approx(-1.0) and t.loc["arm", "clear_change"] == pytest.approx(1.0)
+    assert t.loc["sft", "gap"] == pytest.approx(0.5)
+
