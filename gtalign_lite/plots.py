@@ -238,9 +238,10 @@ def ask_by_type(curves: pd.DataFrame, path=None, title: str = "P(ask) by request
         for kind, colour in ASK_COLOURS.items():
             col = f"p_ask_{kind}"
             for _, s in d.groupby("seed"):
-                ax.plot(s.step, s[col], color=colour, lw=0.8, alpha=0.45)
-            mean = d.groupby("step")[col].mean()
-            ax.plot(mean.index, mean.values, color=colour, lw=2.6, label=f"{kind} (mean of {d.seed.nunique()} seeds)")
+                ax.plot(s.step, s[col], color=colour, lw=1.1, alpha=0.6)
+            mean, n = d.groupby("step")[col].mean(), d.seed.nunique()
+            ax.plot(mean.index, mean.values, color=colour, lw=2.6,
+                    label=f"{kind} (mean of {n} seeds)" if n > 1 else f"{kind} (1 seed)")
         ax.set(title=arm, xlabel="GRPO step", ylim=(-0.03, 1.03))
     axes[0][0].set_ylabel(ylabel)
     axes[0][-1].legend(fontsize=8, loc="best")
