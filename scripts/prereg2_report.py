@@ -87,6 +87,14 @@ def main(argv=None):
                 lines.append(f"| {r['arm']} | {r['seeds']} | {r['pairs']} | {fmt(r, 'p_ask_vague')} | "
                              f"{fmt(r, 'p_ask_clear')} | {fmt(r, 'gap', signed=True)} | {change} |")
             lines.append("")
+    if len(rows):
+        per = rows[rows.kind == "sampled"].assign(a=lambda d: d.asks.fillna(False).astype(float)).pivot_table(
+            index=["seed", "arm"], columns="question_type", values="a", aggfunc="mean")
+        per = per.reindex(sorted(per.index, key=lambda k: (k[0], (["sft"] + ARM_ORDER).index(k[1]))))
+        per.rename(columns={"VQ": "p_ask_vague", "DQ": "p_ask_clear"}).round(3).to_csv(folder / "ask_per_seed.csv")
+        lines += ["**Per seed** (sampled; pooled rates can average seeds that settled on opposite behaviours):", "",
+                  "| seed | arm | P(ask \\| vague) | P(ask \\| clear) |", "|---|---|---|---|"]
+        lines += [f"| {seed} | {arm} | {r.VQ:.2f} | {r.DQ:.2f} |" for (seed, arm), r in per.iterrows()] + [""]
     if len(push):
         lines += ["## What GRPO saw (rollouts, mean over steps)", "", "| seed | arm | steps | groups holding an ask and an "
                   "answer | push on asking, vague / clear (sum per step) |", "|---|---|---|---|---|"]
