@@ -238,6 +238,7 @@ def ask_by_type(curves: pd.DataFrame, path=None, title: str = "P(ask) by request
         for kind, colour in ASK_COLOURS.items():
             col = f"p_ask_{kind}"
             for _, s in d.groupby("seed"):
+                s = s.sort_values("step")  # a line per seed, in step order whatever order the rows came in
                 ax.plot(s.step, s[col], color=colour, lw=1.1, alpha=0.6)
             mean, n = d.groupby("step")[col].mean(), d.seed.nunique()
             ax.plot(mean.index, mean.values, color=colour, lw=2.6,

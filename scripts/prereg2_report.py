@@ -109,7 +109,7 @@ def main(argv=None):
         for kind in ("vague", "clear"):
             smooth[f"p_ask_{kind}"] = smooth.groupby(["arm", "seed"])[f"ask_rate_{kind}"].transform(
                 lambda x: x.rolling(8, min_periods=1).mean())
-        smooth = smooth[smooth.arm.isin(ARM_ORDER)].sort_values("arm", key=lambda s: s.map(ARM_ORDER.index))
+        smooth = smooth[smooth.arm.isin(ARM_ORDER)].sort_values("arm", key=lambda s: s.map(ARM_ORDER.index), kind="stable")
         plots.ask_by_type(smooth, folder / "ask_by_step.png",
                           title=f"{a.family}: how often GRPO's own replies ask (8-step moving mean, 4 per type a step)")
         lines += ["![ask rate by step](ask_by_step.png)", ""]
