@@ -23,12 +23,13 @@ venv: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -q tests
 
-# The main job: one seed of the second pre-registered experiment (docs/preregistration-2.md) on writing, arms welfare
-# and control, two stages at a time, ending in $(REPRO)/writing/report.md and its figures; resumes where it stopped.
+# The main job: notebooks 01-06 with design twins (params/reproduce.yaml): one seed of the second pre-registered
+# experiment (docs/preregistration-2.md) on writing, arms welfare and control, into $(REPRO)/writing/seed-0; 05 ends in
+# $(REPRO)/writing/report.md and its figures. Resumes where it stopped; committed records are left alone.
 REPRO ?= runs/reproduce
 reproduce: $(STAMP)
-	$(PY) scripts/prereg2.py --family writing --seeds 0 --arms welfare control --jobs 2 --runs $(REPRO)
-	$(PY) scripts/prereg2_report.py --root $(REPRO) --family writing
+	$(PY) -m gtalign_lite.runner --profile reproduce --run-dir $(REPRO)/writing/seed-0 --only 01_data \
+		02_payoff_prompting 03_sft 04_grpo_welfare 05_evaluation 06_pricing_adaptation
 
 # The notebooks 01-07 end to end for a profile (papermill; smoke: a few minutes, cpu: the first experiment's design).
 notebooks-run: $(STAMP)
@@ -55,15 +56,17 @@ sweep: $(STAMP)
 prereg: $(STAMP)
 	PY=$(PY) bash scripts/prereg.sh
 
-# nbval re-runs the committed notebooks (smoke defaults) and compares their outputs strictly,
-# except cells marked NBVAL_IGNORE_OUTPUT; it reuses the smoke run folder, so it runs after reproduce.
+# nbval re-runs the committed notebooks and compares their outputs strictly, except cells marked NBVAL_IGNORE_OUTPUT.
+# Those stored from a real run (notebooks/stored_runs.yaml) run at their run's smoke counterpart (copies in
+# runs/nbval/, the parameters cell set to it); the others at the smoke defaults, reusing the smoke run folder.
 # 07 reads the authors' published generations from ../shared (see docs/reference-runs.md); without them the runner skips
 # it and so does nbval, saying so. 00_colab runs the whole chain on a GPU runtime; tests/test_colab.py runs it on smoke.
 REFRUNS := $(wildcard ../shared/gtalign-runs)
 nbval: $(STAMP)
 	$(if $(REFRUNS),,@echo "nbval: SKIPPING notebooks/07_reference_runs.ipynb: ../shared/gtalign-runs not found")
-	$(PY) -m pytest -q -p no:cacheprovider --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg \
-		--ignore=notebooks/00_colab.ipynb $(if $(REFRUNS),,--ignore=notebooks/07_reference_runs.ipynb)
+	rm -rf runs/nbval && $(PY) -m gtalign_lite.stored --nbval-copies runs/nbval >/dev/null
+	$(PY) -m pytest -q -p no:cacheprovider --nbval runs/nbval --nbval-sanitize-with notebooks/sanitize.cfg \
+		$(if $(REFRUNS),,--ignore=runs/nbval/07_reference_runs.ipynb)
 
 # What CI runs: unit tests beside the notebooks under papermill (smoke) then nbval, one core each (two torch threads
 # per job would spin-wait on each other); each job's output is printed whole when it ends. The embedded model is
@@ -76,9 +79,12 @@ smoke-notebooks: $(STAMP)
 	$(MAKE) notebooks-run PROFILE=smoke
 	$(MAKE) nbval
 
-# Maintainers: re-execute the notebooks (smoke) and store their outputs as the nbval reference.
+# Maintainers: store the notebooks' outputs as the nbval reference: 01-06 from the main job's run (after make reproduce),
+# 07 re-executed. notebooks/stored_runs.yaml says which run each one shows.
 notebooks: $(STAMP)
-	$(PY) -m gtalign_lite.runner --profile smoke --store
+	$(PY) -m gtalign_lite.runner --store-from $(REPRO)/writing/seed-0 --only 01_data 02_payoff_prompting 03_sft \
+		04_grpo_welfare 05_evaluation 06_pricing_adaptation
+	$(PY) -m gtalign_lite.runner --profile smoke --store --only 07_reference_runs
 
 # Speed figures next to their targets (bench/run.py: generation, training, GRPO step, evaluation; a few minutes).
 bench: $(STAMP)

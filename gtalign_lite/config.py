@@ -111,7 +111,27 @@ def setup(params: dict) -> dict:
     torch.manual_seed(P["seed"])
     Path(P["run_dir"]).mkdir(parents=True, exist_ok=True)
     print("versions:", ", ".join(f"{k} {v}" for k, v in versions().items()))
+    if "design" in P:
+        design_magic(P["design"])
     return P
+
+
+def design_magic(design: str) -> None:
+    """Register the cell magic `%%design NAME`: the cell runs only when the notebook's design is NAME (first or
+    twins), so one notebook holds both designs and a cell of the other design stays empty."""
+    from IPython import get_ipython
+
+    ipython = get_ipython()
+    if ipython is None:
+        return
+
+    def run_if(line, cell):
+        if line.strip() not in SCHEMA["design"].allowed:
+            raise ValueError(f"%%design takes one of {SCHEMA['design'].allowed}, got {line.strip()!r}")
+        if line.strip() == design:
+            ipython.run_cell(cell).raise_error()  # an error in the cell fails it, as papermill and nbval expect
+
+    ipython.register_magic_function(run_if, "cell", "design")
 
 
 def previous_run(profile: str, inputs="/kaggle/input") -> Path | None:

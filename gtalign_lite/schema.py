@@ -28,6 +28,7 @@ def load_profile(name: str) -> dict:
 
 ALL = ("01_data", "02_payoff_prompting", "03_sft", "04_grpo_welfare", "05_evaluation", "06_pricing_adaptation",
        "07_reference_runs")
+TWINS = ("01_data", "03_sft", "04_grpo_welfare", "05_evaluation")  # read the twins design
 MODEL = ("02_payoff_prompting", "03_sft", "04_grpo_welfare", "05_evaluation", "06_pricing_adaptation")  # load a model
 KNOWN_MODELS = ("embedded", "Qwen/Qwen2.5-3B-Instruct", "unsloth/Qwen2.5-3B-Instruct-bnb-4bit",
                 "Qwen/Qwen2.5-0.5B-Instruct", "unsloth/Qwen2.5-0.5B-Instruct", "HuggingFaceTB/SmolLM2-135M-Instruct",
@@ -77,6 +78,11 @@ SCHEMA = {
     "profile": Param("smoke", "profiles", ALL, "parameter file in params/ (smoke, cpu, colab_t4)", False),
     "run_dir": Param("runs/smoke", str, ALL, "folder every stage reads and writes", False),
     "seed": Param(0, int, ALL, "seeds data sampling, traces, training and sampling", range=NON_NEGATIVE),
+    "design": Param("first", ("first", "twins"), ALL[:6], "first: four families, four blocks (docs/method.md); twins: "
+                    "one family, vague/clear twins (docs/preregistration-2.md)"),
+    "family": Param("writing", ("writing", "ambiguous_qa"), TWINS, "design twins: the family trained and evaluated"),
+    "arms": Param(["welfare", "control"], list, TWINS[2:], "design twins: GRPO arms (welfare, control, decision)"),
+    "experiment": Param("smoke", ("full", "smoke"), TWINS[1:], "design twins: sizes from params/experiments/prereg2.yaml"),
     "prompt_style": Param("compact", ("compact", "paper"), ALL[:6], "system prompt: short, or the paper's long one"),
     "model_name": Param("embedded", "models", MODEL, "embedded SmolLM2, a Hub id in KNOWN_MODELS or a local folder"),
     "device": Param("cpu", ("auto", "cpu", "cuda"), MODEL, "where the model runs"),
@@ -160,7 +166,7 @@ SCHEMA = {
     "bootstrap_samples": Param(500, int, ("07_reference_runs",), "bootstrap resamples for intervals", range=AT_LEAST_1),
     "tables_dir": Param("figures/reference_runs", str, ("07_reference_runs",), "where 07 writes its tables", False),
 }
-PROFILE_ONLY = ("runs_root", "labels_path", "sources", "rewards", "steps", "judge_cases", "data_root",
+PROFILE_ONLY = ("design", "family", "arms", "experiment", "runs_root", "labels_path", "sources", "rewards", "steps", "judge_cases", "data_root",
                 "bootstrap_samples", "tables_dir", "sweep_dir", "methods", "pricing_model", "price_grid",
                 "serving_cost", "expected_tokens")  # notebook defaults suffice; profiles need not list them
 

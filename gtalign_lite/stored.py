@@ -114,3 +114,40 @@ def untied_numbers(nb: dict, csvs) -> list[str]:
     rounds to."""
     values = csv_values(csvs)
     return [n for n in numbers(learned_text(nb)) if not ties(n, values)]
+
+
+def nbval_copies(notebooks: Path, out: Path, declared: dict) -> list[Path]:
+    """Copies of the committed notebooks for nbval, each set to the smoke counterpart of the run it stores
+    (stored_runs.yaml: `smoke_profile`), so that nbval re-executes the cells its stored outputs came from at CI's
+    size; a notebook stored from the smoke profile is copied unchanged."""
+    import nbformat
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted(Path(notebooks).glob("0*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        profile = (declared.get(path.stem) or {}).get("smoke_profile")
+        if profile:
+            cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+            first = cell.source.splitlines()[0]
+            if not first.startswith("profile = "):
+                raise ValueError(f"{path.name}: the parameters cell does not open with the profile")
+            cell.source = "\n".join([re.sub(r'"\w+"', f'"{profile}"', first, count=1)] + cell.source.splitlines()[1:])
+        nbformat.write(nb, out / path.name)
+        written.append(out / path.name)
+    return written
+
+
+if __name__ == "__main__":
+    import argparse
+
+    import yaml
+
+    ap = argparse.ArgumentParser(description="Write the committed notebooks, set to their stored run's smoke profile, "
+                                             "for nbval.")
+    ap.add_argument("--nbval-copies", required=True, metavar="DIR")
+    a = ap.parse_args()
+    root = Path(__file__).resolve().parents[1] / "notebooks"
+    declared = yaml.safe_load((root / "stored_runs.yaml").read_text())["real_run"] or {}
+    for p in nbval_copies(root, Path(a.nbval_copies), declared):
+        print(p)

@@ -92,7 +92,7 @@ def test_every_notebook_names_its_stored_profile_and_ends_with_what_we_learned(p
     cells = json.loads(path.read_text())["cells"]
     opening = "".join(cells[0]["source"])
     stored = opening[opening.find("**Stored outputs:**"):]
-    assert "**Stored outputs:**" in opening and (any(f"`{p}`" in stored for p in ("smoke", "cpu", "colab_t4"))
+    assert "**Stored outputs:**" in opening and (any(f"`{p}`" in stored for p in ("smoke", "cpu", "colab_t4", "reproduce"))
                                                  or "does not depend on a profile" in stored), path.name
     heads = [(i, "".join(c["source"]).lstrip()) for i, c in enumerate(cells) if c["cell_type"] == "markdown"]
     learned = [i for i, t in heads if t.startswith("## What we learned")]
@@ -133,6 +133,12 @@ def _smoke_peak_gib() -> float:
     return float(pd.read_csv(ROOT / "bench" / "smoke_times.csv").peak_gib.max())
 
 
+def _main_job_seconds() -> float:
+    import pandas as pd
+
+    return float(pd.read_csv(ROOT / "figures" / "reproduce" / "writing" / "seed-0" / "times.csv").seconds.sum())
+
+
 # name -> (source, value from it, [(phrase with one number group, factor from the written unit to the source's)])
 QUANTITIES = {
     "the authors' Cobb-Douglas win-win share at the last step": (
@@ -147,6 +153,9 @@ QUANTITIES = {
         "figures/prereg/seed-1/done/times.csv", lambda: _seed_1_seconds() / 3600,
         [(r"`make reproduce` takes about (\d+(?:\.\d+)?) h on 2 cores", 1), (r"plan on about (\d+) s of wall time", 1 / 3600),
          (r"about (\d+) s \(\d+\.\d h\) for one seed", 1 / 3600), (r"about \d+ s \((\d+\.\d) h\) for one seed", 1)]),
+    "the main job's stages summed (s)": (
+        "figures/reproduce/writing/seed-0/times.csv", _main_job_seconds,
+        [(r"stages (\d+) s summed", 1), (r"(\d+) s of stages summed", 1)]),
     "its SFT (h)": ("figures/prereg/seed-1/done/times.csv", lambda: _seed_1_seconds("03_sft") / 3600,
                     [(r"on 2 cores \(SFT (\d+\.\d+) h", 1)]),
     "its 48 GRPO steps (h)": ("figures/prereg/seed-1/done/times.csv",

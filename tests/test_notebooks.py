@@ -8,6 +8,7 @@ import papermill as pm
 import pytest
 
 from gtalign_lite.config import load_profile, profiles
+from gtalign_lite.schema import PROFILE_ONLY
 from gtalign_lite.runner import NOTEBOOKS, clean
 from conftest import NB, ROOT
 
@@ -34,12 +35,12 @@ def test_one_flat_parameters_cell_with_smoke_defaults(name):
 
 def test_profiles_exist_and_cover_the_same_keys():
     assert {"smoke", "cpu", "colab_t4"} <= set(profiles())
-    keys = {p: set(load_profile(p)) for p in profiles()}
+    keys = {p: set(load_profile(p)) - set(PROFILE_ONLY) for p in profiles()}  # those may be left to the defaults
     assert all(k == keys["smoke"] for k in keys.values())
 
 
 @pytest.mark.parametrize("name, params, needle", [
-    ("01_data", {"profile": "laptop"}, "valid profiles: colab_t4, cpu, smoke"),
+    ("01_data", {"profile": "laptop"}, "valid profiles: colab_t4, cpu, reproduce, smoke"),
     ("04_grpo_welfare", {"reward_variant": "nash"}, "valid: cobb_douglas, linear, llm, user, pareto"),
     ("02_payoff_prompting", {"model_name": "gpt-17"}, "valid: embedded"),
 ])
@@ -84,7 +85,12 @@ def test_papermill_sweep_of_04_over_two_reward_variants(tmp_path):
 
 @pytest.mark.slow
 def test_nbval_fails_when_a_strict_output_changes(tmp_path):
-    src = NB / "01_data.ipynb"
+    import yaml
+
+    from gtalign_lite import stored
+
+    declared = yaml.safe_load((NB / "stored_runs.yaml").read_text())["real_run"] or {}
+    src = next(p for p in stored.nbval_copies(NB, tmp_path / "copies", declared) if p.stem == "01_data")  # as make nbval
     nb = nbformat.read(src, as_version=4)
     strict = next(c for c in nb.cells if c.cell_type == "code" and "questions in two splits" in str(c.get("outputs")))
     assert not strict.source.startswith("# NBVAL_IGNORE_OUTPUT")

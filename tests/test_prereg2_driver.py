@@ -1,4 +1,4 @@
-"""scripts/prereg2.py's bookkeeping: an arm is read off another's run only when its reward paid every rollout of every
+"""The second experiment's bookkeeping (gtalign_lite/prereg2.py, scripts/prereg2.py): an arm is read off another's run only when its reward paid every rollout of every
 registered step exactly as the trained arm's; the scheduler orders stages so that this can be read."""
 import importlib.util
 
@@ -6,9 +6,11 @@ import pandas as pd
 
 from conftest import ROOT
 
-spec = importlib.util.spec_from_file_location("prereg2", ROOT / "scripts" / "prereg2.py")
-prereg2 = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(prereg2)
+from gtalign_lite import prereg2
+
+spec = importlib.util.spec_from_file_location("prereg2_cli", ROOT / "scripts" / "prereg2.py")
+cli = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(cli)
 S = {"grpo_steps": 4}
 
 
@@ -41,7 +43,7 @@ def test_a_same_run_arm_is_recorded_and_its_evaluation_is_the_other_arms_rows(tm
 
 
 def test_the_other_arms_wait_for_the_welfare_arms_run():
-    jobs = {name: needs for name, _, needs in prereg2.jobs_for([0], ["welfare", "control", "decision"])}
+    jobs = {name: needs for name, _, needs in cli.jobs_for([0], ["welfare", "control", "decision"])}
     assert jobs["s0-grpo-welfare"] == ["s0-before"]
     assert jobs["s0-grpo-control"] == ["s0-before", "s0-grpo-welfare"]
     assert jobs["s0-eval-control"] == ["s0-grpo-control", "s0-eval-welfare"]

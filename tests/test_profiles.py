@@ -54,7 +54,7 @@ def test_papermill_values_count_as_explicit_even_when_equal_to_the_cell_default(
 
 
 def test_unknown_profile_lists_the_valid_ones():
-    with pytest.raises(ValueError, match="valid profiles: colab_t4, cpu, smoke"):
+    with pytest.raises(ValueError, match="valid profiles: colab_t4, cpu, reproduce, smoke"):
         config.resolve(parameters_cell("01_data", profile="laptop"))
 
 
