@@ -66,7 +66,7 @@ nbval: $(STAMP)
 	$(if $(REFRUNS),,@echo "nbval: SKIPPING notebooks/07_reference_runs.ipynb: ../shared/gtalign-runs not found")
 	rm -rf runs/nbval && $(PY) -m gtalign_lite.stored --nbval-copies runs/nbval >/dev/null
 	$(PY) -m pytest -q -p no:cacheprovider --nbval runs/nbval --nbval-sanitize-with notebooks/sanitize.cfg \
-		$(if $(REFRUNS),,--ignore=runs/nbval/07_reference_runs.ipynb)
+		--ignore=runs/nbval/00_colab.ipynb $(if $(REFRUNS),,--ignore=runs/nbval/07_reference_runs.ipynb)
 
 # What CI runs: unit tests beside the notebooks under papermill (smoke) then nbval, one core each (two torch threads
 # per job would spin-wait on each other); each job's output is printed whole when it ends. The embedded model is
