@@ -27,9 +27,9 @@ unit: $(STAMP)
 # experiment (docs/preregistration-2.md) on writing, arms welfare and control, into $(REPRO)/writing/seed-0; 05 ends in
 # $(REPRO)/writing/report.md and its figures. Resumes where it stopped; committed records are left alone.
 REPRO ?= runs/reproduce
+MAIN_NOTEBOOKS := 01_data 02_payoff_prompting 03_sft 04_grpo_welfare 05_evaluation 06_pricing_adaptation
 reproduce: $(STAMP)
-	$(PY) -m gtalign_lite.runner --profile reproduce --run-dir $(REPRO)/writing/seed-0 --only 01_data \
-		02_payoff_prompting 03_sft 04_grpo_welfare 05_evaluation 06_pricing_adaptation
+	$(PY) -m gtalign_lite.runner --profile reproduce --run-dir $(REPRO)/writing/seed-0 --only $(MAIN_NOTEBOOKS)
 
 # The notebooks 01-07 end to end for a profile (papermill; smoke: a few minutes, cpu: the first experiment's design).
 notebooks-run: $(STAMP)
@@ -82,8 +82,7 @@ smoke-notebooks: $(STAMP)
 # Maintainers: store the notebooks' outputs as the nbval reference: 01-06 from the main job's run (after make reproduce),
 # 07 re-executed. notebooks/stored_runs.yaml says which run each one shows.
 notebooks: $(STAMP)
-	$(PY) -m gtalign_lite.runner --store-from $(REPRO)/writing/seed-0 --only 01_data 02_payoff_prompting 03_sft \
-		04_grpo_welfare 05_evaluation 06_pricing_adaptation
+	$(PY) -m gtalign_lite.runner --store-from $(REPRO)/writing/seed-0 --only $(MAIN_NOTEBOOKS)
 	$(PY) -m gtalign_lite.runner --profile smoke --store --only 07_reference_runs
 
 # Speed figures next to their targets (bench/run.py: generation, training, GRPO step, evaluation; a few minutes).

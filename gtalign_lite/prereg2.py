@@ -25,7 +25,6 @@ def settings(profile: str) -> dict:
     return yaml.safe_load(SETTINGS.read_text())[profile]
 
 
-
 def for_notebook(P: dict) -> dict:
     """The settings of a notebook running design twins: the sizes of its `experiment` and its family."""
     return {**settings(P["experiment"]), "family": P["family"]}
@@ -36,6 +35,7 @@ def splits(family: str, seed: int) -> dict[str, list[dict]]:
     return {split: [{**x, "uid": f"{x['pair']}/{x['question_type']}", "prompt": twins.prompt(x)}
                     for pair in twins.twin_pairs(family, split, seed) for x in pair]
             for split in ("train", "validation", "test")}
+
 
 def timed(run: Path, stage: str):
     """A context manager that appends the stage's wall time to run/times.csv."""
@@ -57,7 +57,7 @@ def load(S: dict, seed: int, adapter: str | None = None, trainable: bool = True)
     from .models import load_model
 
     return load_model("embedded", {"seed": seed, "lora_r": S["lora_r"], "lora_alpha": S["lora_alpha"]},
-                         lora=trainable, adapter=adapter)
+                      lora=trainable, adapter=adapter)
 
 
 def sft_stage(S, run, seed):
@@ -182,19 +182,19 @@ def eval_stage(S, run, seed, arm):
     print(arm, {k: twins.ask_rates(d) for k, d in rows.groupby("kind")})
 
 
-KEEP = ("times.csv", "sft_mix.csv", "control_vs_welfare.csv", "gates.json", "gate_rows.csv", "margins.csv", "margin_rows.csv", "eval-*.csv",
-        "grpo-*/push.csv", "grpo-*/same_as.json", "grpo-*/rewards.csv", "grpo-*/arms_on_rollouts.csv", "grpo-*/decision_curve.csv", "grpo-*/log.csv", "sft/log.csv")
+KEEP = ("times.csv", "sft_mix.csv", "control_vs_welfare.csv", "gates.json", "gate_rows.csv", "margins.csv",
+        "margin_rows.csv", "eval-*.csv", "grpo-*/push.csv", "grpo-*/same_as.json", "grpo-*/rewards.csv",
+        "grpo-*/arms_on_rollouts.csv", "grpo-*/decision_curve.csv", "grpo-*/log.csv", "sft/log.csv")
+NOTEBOOK_KEEP = ("*.csv", "examples-*.md", "figures/*.png", "done/times.csv")  # what notebooks 01-06 write beside them
 
 
-def keep(run: Path, figures: Path) -> None:
+def keep(run: Path, figures: Path, patterns=KEEP) -> None:
     """Copy the run's tables (no model weights) to its committed record."""
-    for pattern in KEEP:
+    for pattern in patterns:
         for f in run.glob(pattern):
             dest = figures / f.relative_to(run)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(f, dest)
-
-
 
 
 ARM_ORDER = ["welfare", "control", "decision"]
@@ -228,6 +228,7 @@ def read(folder: Path, pattern: str) -> pd.DataFrame:
 def fmt(r, name, digits=2, signed=False):
     f = f"{{:{'+' if signed else ''}.{digits}f}}"
     return f"{f.format(r[name])} [{f.format(r[name + '_lo'])}, {f.format(r[name + '_hi'])}]"
+
 
 def report(folder: Path, family: str, source: str) -> str:
     """The experiment's report from the seed folders under folder (<root>/<family>): gates, margins, ask rates with
@@ -382,11 +383,7 @@ def keep_family(folder: Path, dest: Path) -> None:
     tables) to a committed record, model weights left out."""
     folder, dest = Path(folder), Path(dest)
     for seed_dir in seeds(folder):
-        keep(seed_dir, dest / seed_dir.name)
-        for f in [*seed_dir.glob("*.csv"), *seed_dir.glob("examples-*.md"), *seed_dir.glob("figures/*.png"),
-                  *seed_dir.glob("done/times.csv")]:  # what the notebooks wrote too
-            (dest / seed_dir.name / f.relative_to(seed_dir)).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(f, dest / seed_dir.name / f.relative_to(seed_dir))
+        keep(seed_dir, dest / seed_dir.name, KEEP + NOTEBOOK_KEEP)
     for f in [*folder.glob("*.csv"), *folder.glob("*.png"), folder / "report.md"]:
         if f.exists():
             shutil.copy2(f, dest / f.name)

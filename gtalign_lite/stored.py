@@ -116,6 +116,16 @@ def untied_numbers(nb: dict, csvs) -> list[str]:
     return [n for n in numbers(learned_text(nb)) if not ties(n, values)]
 
 
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def declared(notebooks: Path = NOTEBOOKS) -> dict:
+    """notebooks/stored_runs.yaml's `real_run` entries: notebook -> its run, tables and smoke profile."""
+    import yaml
+
+    return yaml.safe_load((Path(notebooks) / "stored_runs.yaml").read_text())["real_run"] or {}
+
+
 def nbval_copies(notebooks: Path, out: Path, declared: dict) -> list[Path]:
     """Copies of the committed notebooks for nbval, each set to the smoke counterpart of the run it stores
     (stored_runs.yaml: `smoke_profile`), so that nbval re-executes the cells its stored outputs came from at CI's
@@ -141,13 +151,9 @@ def nbval_copies(notebooks: Path, out: Path, declared: dict) -> list[Path]:
 if __name__ == "__main__":
     import argparse
 
-    import yaml
-
     ap = argparse.ArgumentParser(description="Write the committed notebooks, set to their stored run's smoke profile, "
                                              "for nbval.")
     ap.add_argument("--nbval-copies", required=True, metavar="DIR")
     a = ap.parse_args()
-    root = Path(__file__).resolve().parents[1] / "notebooks"
-    declared = yaml.safe_load((root / "stored_runs.yaml").read_text())["real_run"] or {}
-    for p in nbval_copies(root, Path(a.nbval_copies), declared):
+    for p in nbval_copies(NOTEBOOKS, Path(a.nbval_copies), declared()):
         print(p)

@@ -4,7 +4,6 @@ copies run a real-run notebook at its smoke counterpart; the main job's profile 
 the run folder and the experiment's size, so nbval's strict cells compare like with like."""
 import nbformat
 import pytest
-import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -65,5 +64,4 @@ def test_the_main_jobs_profile_and_its_smoke_counterpart_differ_only_in_size_and
     reproduce, smoke = schema.load_profile("reproduce"), schema.load_profile("smoke_twins")
     differ = {k for k in reproduce.keys() | smoke.keys() if reproduce.get(k) != smoke.get(k)}
     assert differ == {"profile", "run_dir", "experiment"}
-    declared = yaml.safe_load((NB / "stored_runs.yaml").read_text())["real_run"]
-    assert {n for n, e in declared.items() if e.get("smoke_profile") == "smoke_twins"} == set(schema.ALL[:6])
+    assert {n for n, e in stored.declared(NB).items() if e.get("smoke_profile") == "smoke_twins"} == set(schema.ALL[:6])

@@ -85,12 +85,9 @@ def test_papermill_sweep_of_04_over_two_reward_variants(tmp_path):
 
 @pytest.mark.slow
 def test_nbval_fails_when_a_strict_output_changes(tmp_path):
-    import yaml
-
     from gtalign_lite import stored
 
-    declared = yaml.safe_load((NB / "stored_runs.yaml").read_text())["real_run"] or {}
-    src = next(p for p in stored.nbval_copies(NB, tmp_path / "copies", declared) if p.stem == "01_data")  # as make nbval
+    src = next(p for p in stored.nbval_copies(NB, tmp_path / "copies", stored.declared(NB)) if p.stem == "01_data")  # as make nbval
     nb = nbformat.read(src, as_version=4)
     strict = next(c for c in nb.cells if c.cell_type == "code" and "questions in two splits" in str(c.get("outputs")))
     assert not strict.source.startswith("# NBVAL_IGNORE_OUTPUT")

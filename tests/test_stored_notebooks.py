@@ -5,12 +5,11 @@ import glob
 
 import nbformat
 import pytest
-import yaml
 
 from gtalign_lite import stored
 from conftest import NB, ROOT
 
-DECLARED = yaml.safe_load((NB / "stored_runs.yaml").read_text())["real_run"] or {}
+DECLARED = stored.declared(NB)
 STORED = [p.stem for p in sorted(NB.glob("0*.ipynb")) if p.stem != "00_colab"]  # 00 stores no outputs
 RESULTS = (ROOT / "docs" / "results.md").read_text()
 REPORT = RESULTS[RESULTS.index("-->\n", RESULTS.index("<!-- prereg-report")) + 4:RESULTS.index("<!-- /prereg-report -->")]
