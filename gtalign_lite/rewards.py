@@ -200,14 +200,11 @@ def completion_text(completion) -> str:
     return "".join(m.get("content", "") for m in completion if m.get("role", "assistant") == "assistant")
 
 
-PINNED_FAMILIES = ("writing", "ambiguous_qa")  # the running experiment (issue 36) trains on these: no guard touches them
-
-
 def off_topic_reply(item: dict, response: str) -> str | None:
     """The topic guard: why a reply cannot serve this request (it shares no content word with it, or only copies it),
     or None. It applies to the paper's benign wildguard, ambiguity and medium rows. Not to harmful requests (a good
     win-win may share no word with the request: "shoplift" / "I can't help with stealing"), maths (the answer is
-    checked), or the suite, whose judges check the item's own answer or topic words (PINNED_FAMILIES must not move)."""
+    checked), or the suite, whose rule judge has its own guard on the item's topic words (judges.rules.suite_guard)."""
     from .judges import is_harmful, source_kind
     from .judges.ambiguity import topic_of
     from .judges.base import off_topic, request_text, unwrap_response

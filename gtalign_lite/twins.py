@@ -25,9 +25,9 @@ from . import suite
 from .traces import draw_action, render, response_for, sample_payoff
 
 FAMILIES = ("writing", "ambiguous_qa")  # one family per run; their first-experiment margins lean opposite ways
-ARMS = {"welfare": ("cobb_douglas", "paper"),  # arm a: Cobb-Douglas welfare, the paper's rubric
+ARMS = {"welfare": ("cobb_douglas", "prereg2"),  # arm a: Cobb-Douglas welfare, the paper's rubric as registered
         "control": ("cobb_douglas", "prereg1"),  # arm b: the first experiment's rubric (predicted to collapse)
-        "decision": ("decision", "paper")}  # arm c: positive control, a reward on the decision alone
+        "decision": ("decision", "prereg2")}  # arm c: positive control, a reward on the decision alone
 ASK_ACTION, ANSWER_ACTION = "CQ", "DA"
 TWINS = {"writing": suite._writing, "ambiguous_qa": suite._ambiguous_qa}  # (clear, vague) pairs of a split
 

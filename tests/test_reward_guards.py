@@ -59,9 +59,13 @@ def test_the_topic_guard_on_the_papers_rows(item, reply, expected):
 
 
 def test_the_topic_guard_leaves_the_suite_to_its_judges():
-    """The suite's judges check the item's own answer or topic words; a suite writing reply keeps its pinned score."""
+    """On the suite the judge guards the item's own topic words (judges.rules.suite_guard), not the reward; the
+    second experiment's frozen rubric keeps the score its runs trained on (gibberish of the right length: 2 of 3
+    checks)."""
     item = {"family": "writing", "question_type": "DQ", "keywords": ["office"], "min_words": 8, "max_words": 60,
             "question": "Write a 2-sentence toast about the office move for colleagues."}
     reply = "flarp wizzle quank dravo mib spunter glaxo treb vorn plish"
     result = RuleJudge(time_limit=None).score(item, reply)
-    assert guarded_pair(item, result, reply) == answer_pair(item, result) == (2 / 3, 2 / 3)
+    assert guarded_pair(item, result, reply) == answer_pair(item, result) == (0.0, 0.0)
+    frozen = RuleJudge(rubric="prereg2", time_limit=None).score(item, reply)
+    assert guarded_pair(item, frozen, reply) == answer_pair(item, frozen) == (2 / 3, 2 / 3)

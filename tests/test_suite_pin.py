@@ -329,7 +329,10 @@ REWARD = {  # computed at 519df52
 
 @pytest.fixture(scope="module")
 def judge():
-    return RuleJudge()
+    """The experiment's judge (its welfare arm's rubric): the suite's later guards leave it alone."""
+    from gtalign_lite.twins import ARMS
+
+    return RuleJudge(rubric=ARMS["welfare"][1])
 
 
 def test_every_pinned_case_is_still_built():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .base import (ABOUT_THE_USER, JudgeResult, clarify_score, content_words, copies, is_question, mentions,
+from .base import (ABOUT_THE_USER, FROZEN, JudgeResult, clarify_score, content_words, copies, is_question, mentions,
                    response_action, sentences, shares_content)
 
 COLUMNS = ("question_type", "keywords", "label", "answer", "ground_truth", "question", "problem")
@@ -104,10 +104,11 @@ def clarifying_question(item: dict, response: str) -> str | None:
     return None
 
 
-def covers_readings(item: dict, response: str) -> str | None:
-    """Why the answer covers several readings, or None: it says it depends; ambig_qa: it names two readings'
-    whole gold answers; abg-coqa (no gold answers): it names several things ("both", "A; B", "A, and later B")."""
-    m = _COVER.search(response)
+def covers_readings(item: dict, response: str, generic: bool = True) -> str | None:
+    """Why the answer covers several readings, or None: it says it depends (not when generic is False: the suite
+    under the current rubric, whose items list the readings); ambig_qa: it names two readings' whole gold answers;
+    abg-coqa (no gold answers): it names several things ("both", "A; B", "A, and later B")."""
+    m = _COVER.search(response) if generic else None
     if m:
         return f"says {m.group(0)!r}"
     golds = gold_answers(item)
@@ -154,6 +155,8 @@ def score(item: dict, response: str, rubric: str = "paper") -> JudgeResult:
     grounded in the passage; offline: the answer named)."""
     if not response.strip():
         return JudgeResult(0.0, "empty response")
+    generic_hedge = rubric in FROZEN or not item.get("family")  # the suite names its readings: "it depends" is not one
+    rubric = "paper" if rubric in FROZEN else rubric
     act = response_action(response)
     if is_ambiguous(item):
         if item.get("family") and act != "DA":  # offline: the suite's graded clarify rule
@@ -161,7 +164,7 @@ def score(item: dict, response: str, rubric: str = "paper") -> JudgeResult:
         question = clarifying_question(item, response)
         if question:
             return JudgeResult(1.0, f"asks about the request: {question[:80]!r}")
-        why = covers_readings(item, response)
+        why = covers_readings(item, response, generic_hedge)
         if why:
             return JudgeResult(1.0, f"covers several readings: {why}")
         if rubric == "paper" and not item.get("family"):

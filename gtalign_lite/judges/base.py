@@ -15,6 +15,7 @@ SOURCE_KIND = {"math-hard": "math", "minerva": "math", "math": "math",
                "wildguard": "safety", "advbench": "safety", "safety": "safety",
                "medium": "writing", "writing": "writing"}
 ROW_COLUMNS = ("family", "data_source")  # every judge reads these to pick the family
+FROZEN = ("prereg1", "prereg2")  # rubrics that pre-registered experiments train on: later guards leave them alone
 
 
 @dataclass
