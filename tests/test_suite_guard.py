@@ -13,6 +13,9 @@ from gtalign_lite.rewards import answer_pair
 
 CASES = Path(__file__).parent / "judge_cases" / "suite_replies.jsonl"
 SEMANTIC = "semantic: on topic and of the right form, but not the piece asked for; a rule cannot tell"
+READER = ("the judges' action reader (judges.base.response_action) takes a question followed by a statement for an "
+          "answer, though the behaviour reader (behaviour.asks) reads it as asking; the frozen rubric the second "
+          "experiment trains on scores with the judges' reader")
 KNOWN = {  # (uid, first words of the reply) -> why the rules disagree with the label
     ("writing-test-11-0", "This toast would"): SEMANTIC + " (describes the toast instead of writing it)",
     ("writing-test-11-36", "Colleagues, today we"): SEMANTIC + " (the library closing, not reopening)",
@@ -24,11 +27,8 @@ KNOWN = {  # (uid, first words of the reply) -> why the rules disagree with the 
     ("writing-test-11-11", "What tone should"): "by design: on a vague request any question earns half",
     ("ambiguous_qa-test-11-11", "Could you clarify"): "by design: on a vague request any question earns half",
     ("ambiguous_qa-test-11-15", "Do you want"): "by design: on a vague request any question earns half",
-    ("writing-test-11-3", "What's the announcement"): "the action reader takes a question followed by a statement for an "
-                                                      "answer (behaviour.response_action, which the running experiment "
-                                                      "reads its ask rates with)",
-    ("writing-test-11-13", "What topic should"): "the action reader takes a question followed by a statement for an "
-                                                 "answer",
+    ("writing-test-11-3", "What's the announcement"): READER,
+    ("writing-test-11-13", "What topic should"): READER,
     ("ambiguous_qa-test-11-4", "Westfield is in"): "semantic: names the gold region, then takes it back",
     ("ambiguous_qa-test-11-42", "Queensbury could be"): "semantic: names the gold and the other town's region without "
                                                         "choosing",
